@@ -1,0 +1,49 @@
+package dev.meshc.cli;
+
+import dev.meshc.emit.Drift;
+import dev.meshc.emit.FileChange;
+import dev.meshc.plan.Frontend;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = {"Compile in memory and compare with an approved directory (golden files).",
+                "Prints a unified diff and exits 3 when anything differs; writes nothing."})
+final class CheckCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
+    Path inventory;
+
+    @Option(names = "--golden", required = true, paramLabel = "DIR", description = "The approved output directory.")
+    Path golden;
+
+    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
+    Path lock;
+
+    @Option(names = "--templates", paramLabel = "DIR", description = "Use templates from DIR instead of the bundled ones.")
+    Path templates;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+        Inputs in = new Inputs(inventory, lock);
+        Frontend.Result r = in.run();
+        Main.report(common, in, r.diagnostics());
+        if (!r.ok()) return ExitCode.INVALID;
+        List<FileChange> changes = Drift.compare(golden, Session.render(r, r.plan().get().vms().keySet(), templates));
+        if (changes.isEmpty()) {
+            if (!common.quiet) Main.err().println("meshc: " + golden + " is up to date");
+            return ExitCode.OK;
+        }
+        Main.out().print(Drift.unifiedDiff(changes));
+        Main.out().flush();
+        if (!common.quiet) Main.err().println("meshc: " + golden + " differs in " + Reporter.plural(changes.size(), "file"));
+        return ExitCode.DRIFT;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.meshc.cli;
+
+import dev.meshc.diag.Code;
+import dev.meshc.diag.Diagnostic;
+import dev.meshc.diag.SourceSpan;
+import dev.meshc.emit.OutputTree;
+import dev.meshc.plan.Frontend;
+import dev.meshc.plan.LockFile;
+import dev.meshc.plan.Plan;
+import dev.meshc.render.Artifact;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "compile", mixinStandardHelpOptions = true,
+        description = {"Compile an inventory into per-host artifacts under OUT.",
+                "Writes nothing if the inventory is invalid; rewrites only changed files; removes only files its previous manifest listed.",
+                "Updates the lock file unless --locked (then a needed change exits 3)."})
+final class CompileCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
+    Path inventory;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory.")
+    Path out;
+
+    @Option(names = "--host", paramLabel = "VM", description = "Compile only this VM's artifacts (repeatable).")
+    List<String> hosts = new ArrayList<>();
+
+    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
+    Path lock;
+
+    @Option(names = "--locked", description = "Fail with exit 3 instead of changing the lock file (CI mode).")
+    boolean locked;
+
+    @Option(names = "--templates", paramLabel = "DIR", description = "Use templates from DIR instead of the bundled ones.")
+    Path templates;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+        Inputs in = new Inputs(inventory, lock);
+        Frontend.Result r = in.run();
+        if (!r.ok()) {
+            Main.report(common, in, r.diagnostics());
+            return ExitCode.INVALID;
+        }
+        Plan plan = r.plan().get();
+        if (locked && r.lockChanged()) {
+            List<Diagnostic> all = new ArrayList<>(r.diagnostics());
+            all.add(Diagnostic.error(Code.L501, SourceSpan.file(in.lockLabel()), lockChangeSummary(r)));
+            Main.report(common, in, all);
+            return ExitCode.DRIFT;
+        }
+        Main.report(common, in, r.diagnostics());
+        TreeSet<String> selected = new TreeSet<>(hosts.isEmpty() ? plan.vms().keySet() : hosts);
+        for (String h : selected) {
+            if (!plan.vms().containsKey(h)) {
+                Main.err().println("meshc compile: --host " + h + ": no such VM in " + inventory
+                        + " (VMs: " + String.join(", ", plan.vms().keySet()) + ")");
+                return ExitCode.USAGE;
+            }
+        }
+        List<Artifact> artifacts = Session.render(r, selected, templates);
+        OutputTree.Result w = new OutputTree(out).write(artifacts);
+        if (r.lockChanged()) writeLock(in.lock, LockFile.format(plan.lock()));
+        if (!common.quiet && common.format == Reporter.Format.text) {
+            Main.err().println("meshc: " + out + ": " + w.written().size() + " written, " + w.unchanged().size()
+                    + " unchanged, " + w.removed().size() + " removed" + (r.lockChanged() ? "; lock updated: " + in.lock : ""));
+        }
+        return ExitCode.OK;
+    }
+
+    static String lockChangeSummary(Frontend.Result r) {
+        var before = r.previousLock().entries();
+        var after = r.plan().get().lock().entries();
+        List<String> parts = new ArrayList<>();
+        after.forEach((c, e) -> {
+            var b = before.get(c);
+            if (b == null) parts.add("+" + c + " " + e.vm() + " " + e.index());
+            else if (!b.equals(e)) parts.add("~" + c + " " + b.vm() + " " + b.index() + " -> " + e.vm() + " " + e.index());
+        });
+        before.keySet().stream().filter(c -> !after.containsKey(c)).forEach(c -> parts.add("-" + c));
+        String shown = String.join(", ", parts.subList(0, Math.min(parts.size(), 10)));
+        return "the lock file would change (" + parts.size() + " entr" + (parts.size() == 1 ? "y" : "ies") + ": " + shown
+                + (parts.size() > 10 ? ", ..." : "") + "); run 'meshc compile' without --locked and commit meshc.lock";
+    }
+
+    static void writeLock(Path lock, String text) throws java.io.IOException {
+        Path abs = lock.toAbsolutePath();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".meshc-new");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

@@ -1,0 +1,115 @@
+package dev.meshc.cli;
+
+import dev.meshc.model.AddressLayout;
+import dev.meshc.model.Cidr;
+import dev.meshc.model.Ipv4;
+import dev.meshc.model.Network;
+import dev.meshc.model.VipRange;
+import dev.meshc.plan.Binding;
+import dev.meshc.plan.ContainerPlan;
+import dev.meshc.plan.Frontend;
+import dev.meshc.plan.Plan;
+import dev.meshc.plan.VmPlan;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = {"Decode an overlay address (VM underlay address, index; with an inventory also the VM and container names)",
+                "or a VIP (with an inventory: the relationships that use it)."})
+final class ExplainCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ADDRESS", description = "An overlay address or a VIP.")
+    String address;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "INVENTORY", description = "The inventory (optional).")
+    Path inventory;
+
+    @Option(names = "--underlay", paramLabel = "CIDR", converter = CidrConverter.class, description = "Without an inventory: underlay network (default: ${DEFAULT-VALUE}).")
+    Cidr underlay = Cidr.parse("192.168.0.0/16");
+
+    @Option(names = "--overlay", paramLabel = "CIDR", converter = CidrConverter.class, description = "Without an inventory: overlay network (default: ${DEFAULT-VALUE}).")
+    Cidr overlay = Cidr.parse("240.0.0.0/4");
+
+    @Option(names = "--vip-range", paramLabel = "CIDR", converter = CidrConverter.class, description = "Without an inventory: VIP range (default: ${DEFAULT-VALUE}).")
+    Cidr vipRange = Network.DEFAULT_VIP;
+
+    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
+    Path lock;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+        int addr;
+        try {
+            addr = Ipv4.parse(address);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "'" + address + "' is not an IPv4 address");
+        }
+        Plan plan = null;
+        if (inventory != null) {
+            Inputs in = new Inputs(inventory, lock);
+            Frontend.Result r = in.run();
+            Main.report(common, in, r.diagnostics());
+            if (!r.ok()) return ExitCode.INVALID;
+            plan = r.plan().get();
+            underlay = plan.layout().underlay();
+            overlay = plan.layout().overlay();
+            vipRange = plan.inventory().network().vip();
+        }
+        PrintWriter out = Main.out();
+        AddressLayout layout = new AddressLayout(underlay.aligned(), overlay.aligned());
+        if (!layout.isValid()) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), layout.explainSplit() + "; at least 2 are needed");
+        }
+        var decoded = layout.decode(addr);
+        if (decoded.isPresent()) {
+            var d = decoded.get();
+            out.println(address + ": overlay address in " + overlay.aligned());
+            out.println("  VM underlay:  " + Ipv4.format(d.vmUnderlay()));
+            out.println("  VM subnet:    " + new Cidr(d.subnet(), layout.subnetPrefix()));
+            switch (d.kind()) {
+                case SUBNET -> out.println("  kind:         the VM subnet's own address (not used)");
+                case LAST -> out.println("  kind:         the VM subnet's last address (not used)");
+                case GATEWAY -> out.println("  kind:         the VM's gateway address (index 0)");
+                case CONTAINER -> out.println("  index:        " + d.index());
+            }
+            if (plan != null) {
+                VmPlan vm = plan.vms().values().stream().filter(v -> v.vm().underlay() == d.vmUnderlay()).findFirst().orElse(null);
+                out.println("  VM:           " + (vm == null ? "(no VM of the inventory has this underlay address)" : vm.name()));
+                if (d.kind() == AddressLayout.Decoded.Kind.CONTAINER) {
+                    ContainerPlan c = plan.containers().values().stream().filter(x -> x.address() == addr).findFirst().orElse(null);
+                    out.println("  container:    " + (c == null ? "(none at this index)" : c.name() + " (service " + c.service() + ")"));
+                }
+            }
+        } else if (vipRange.aligned().contains(addr)) {
+            out.println(address + ": in the VIP range " + vipRange.aligned());
+            if (plan == null) {
+                out.println("  VIPs are hashes of relationship names; give the inventory to list the relationships that use this one.");
+            } else {
+                VipRange usable = plan.vipRange();
+                if (!usable.isUsable(addr)) out.println("  reserved: never handed out");
+                int found = 0;
+                for (var e : plan.bindings().entrySet()) {
+                    for (Binding b : e.getValue().values()) {
+                        if (b.vip() == addr) {
+                            out.println("  relationship: " + b.relationship() + " of service " + e.getKey() + " -> "
+                                    + b.targetKey() + " (" + b.protocol().id() + "/" + b.port() + ")");
+                            found++;
+                        }
+                    }
+                }
+                if (found == 0) out.println("  no relationship of the inventory uses it");
+            }
+        } else {
+            out.println(address + ": neither in the overlay " + overlay.aligned() + " nor in the VIP range " + vipRange.aligned());
+        }
+        out.flush();
+        return ExitCode.OK;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.meshc.cli;
+
+import dev.meshc.diag.Diagnostic;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "meshc", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Compile a YAML inventory of VMs, services, containers and relationships into per-host",
+                "network artifacts for a stateless container overlay (systemd-networkd, nftables, iptables, ip -batch)."},
+        subcommands = {ValidateCommand.class, CompileCommand.class, CheckCommand.class, PlanCommand.class,
+                ExplainCommand.class, VipCommand.class, SchemaCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 invalid inventory, 2 usage error, 3 drift (check, --locked), 4 I/O failure."})
+public final class Main {
+    private static PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+    private static PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs meshc in-process (tests use this); returns the exit code. */
+    public static int run(String... args) {
+        return run(out, err, args);
+    }
+
+    public static synchronized int run(PrintWriter stdout, PrintWriter stderr, String... args) {
+        PrintWriter savedOut = out, savedErr = err;
+        out = stdout;
+        err = stderr;
+        try {
+            CommandLine cl = new CommandLine(new Main());
+            cl.setOut(stdout);
+            cl.setErr(stderr);
+            boolean debug = List.of(args).contains("--debug");
+            cl.setParameterExceptionHandler((ex, a) -> {
+                stderr.println("meshc: " + ex.getMessage());
+                CommandLine c = ex.getCommandLine();
+                stderr.println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
+                stderr.flush();
+                return ExitCode.USAGE;
+            });
+            cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+                if (ex instanceof CommandLine.ParameterException pe) {
+                    stderr.println("meshc: " + pe.getMessage());
+                    stderr.flush();
+                    return ExitCode.USAGE;
+                }
+                if (ex instanceof IOException || ex instanceof UncheckedIOException) {
+                    stderr.println("meshc: I/O error: " + describe(ex));
+                    if (debug) ex.printStackTrace(stderr);
+                    stderr.flush();
+                    return ExitCode.IO;
+                }
+                if (ex instanceof dev.meshc.render.Templates.TemplateFailure) {
+                    stderr.println("meshc: " + ex.getMessage());
+                    if (debug) ex.printStackTrace(stderr);
+                    stderr.flush();
+                    return ExitCode.IO;
+                }
+                stderr.println("meshc: internal error (" + ex.getClass().getSimpleName() + "); please report it with the inventory."
+                        + (debug ? "" : " Run with --debug for details."));
+                if (debug) ex.printStackTrace(stderr);
+                stderr.flush();
+                return ExitCode.INTERNAL;
+            });
+            try {
+                return cl.execute(args);
+            } catch (StackOverflowError | OutOfMemoryError e) {
+                stderr.println("meshc: the input exhausted " + (e instanceof OutOfMemoryError ? "memory" : "the stack") + "; see the README's limits");
+                stderr.flush();
+                return ExitCode.INTERNAL;
+            }
+        } finally {
+            stdout.flush();
+            stderr.flush();
+            out = savedOut;
+            err = savedErr;
+        }
+    }
+
+    private static String describe(Throwable ex) {
+        if (ex instanceof java.nio.file.NoSuchFileException n) return n.getFile() + ": no such file or directory";
+        if (ex instanceof java.nio.file.AccessDeniedException a) return a.getFile() + ": permission denied";
+        if (ex instanceof java.nio.file.NotDirectoryException n) return n.getFile() + ": not a directory";
+        if (ex instanceof java.nio.file.FileSystemException f) return f.getFile() + ": " + f.getReason();
+        return ex.getMessage();
+    }
+
+    static PrintWriter out() {
+        return out;
+    }
+
+    static PrintWriter err() {
+        return err;
+    }
+
+    /** Prints diagnostics in the chosen format; colours only on a terminal and never with NO_COLOR. */
+    static void report(CommonOptions common, Inputs in, List<Diagnostic> diags) {
+        if (diags.isEmpty()) return;
+        boolean color = System.console() != null && System.getenv("NO_COLOR") == null && common.format == Reporter.Format.text;
+        List<Diagnostic> shown = common.quiet ? diags.stream().filter(Diagnostic::isError).toList() : diags;
+        new Reporter(common.format, color, in.sources).print(shown, err, out);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.meshc.cli;
+
+import dev.meshc.emit.Drift;
+import dev.meshc.emit.PlanReport;
+import dev.meshc.plan.Frontend;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = {"Show what compile would add, change and remove in OUT, per host, and which containers' addresses and relationship targets change.",
+                "Writes nothing. Exit 0 whether or not there are changes."})
+final class PlanCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
+    Path inventory;
+
+    @Option(names = "--against", required = true, paramLabel = "OUT", description = "The output directory of a previous compile.")
+    Path against;
+
+    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
+    Path lock;
+
+    @Option(names = "--json", description = "Print the plan as JSON.")
+    boolean json;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+        Inputs in = new Inputs(inventory, lock);
+        Frontend.Result r = in.run();
+        Main.report(common, in, r.diagnostics());
+        if (!r.ok()) return ExitCode.INVALID;
+        var plan = r.plan().get();
+        PlanReport report = PlanReport.of(plan, Drift.compare(against, Session.render(r, plan.vms().keySet(), null)));
+        Main.out().print(json ? report.json() : report.text());
+        Main.out().flush();
+        return ExitCode.OK;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.meshc.emit;
+
+import com.github.difflib.DiffUtils;
+import com.github.difflib.UnifiedDiffUtils;
+import dev.meshc.render.Artifact;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/** Compares a compile's output with a directory on disk ({@code check}, {@code plan}). */
+public final class Drift {
+    private Drift() {
+    }
+
+    /** Every file that would be added, changed or removed, sorted by path. meshc's own state files are ignored. */
+    public static List<FileChange> compare(Path dir, List<Artifact> artifacts) throws IOException {
+        Map<String, byte[]> existing = new TreeMap<>();
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : (Iterable<Path>) s::iterator) {
+                    if (!Files.isRegularFile(p)) continue;
+                    String rel = dir.relativize(p).toString().replace('\\', '/');
+                    if (rel.equals(OutputTree.LOCK) || rel.equals(OutputTree.JOURNAL) || rel.endsWith(OutputTree.TEMP_SUFFIX)) continue;
+                    existing.put(rel, Files.readAllBytes(p));
+                }
+            }
+        }
+        Map<String, FileChange> changes = new TreeMap<>();
+        for (Artifact a : artifacts) {
+            byte[] old = existing.remove(a.path());
+            if (old == null) changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.ADDED, null, a.bytes()));
+            else if (!Arrays.equals(old, a.bytes())) changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.CHANGED, old, a.bytes()));
+        }
+        existing.forEach((p, b) -> changes.put(p, new FileChange(p, FileChange.Kind.REMOVED, b, null)));
+        return new ArrayList<>(changes.values());
+    }
+
+    /** A reviewable unified diff ({@code a/} = on disk, {@code b/} = what meshc would write). */
+    public static String unifiedDiff(List<FileChange> changes) {
+        StringBuilder sb = new StringBuilder();
+        for (FileChange c : changes) {
+            List<String> before = lines(c.before()), after = lines(c.after());
+            String from = c.kind() == FileChange.Kind.ADDED ? "/dev/null" : "a/" + c.path();
+            String to = c.kind() == FileChange.Kind.REMOVED ? "/dev/null" : "b/" + c.path();
+            List<String> diff = UnifiedDiffUtils.generateUnifiedDiff(from, to, before, DiffUtils.diff(before, after), 3);
+            if (diff.isEmpty()) { // same lines, different bytes: a final newline or line ending
+                sb.append("--- ").append(from).append('\n').append("+++ ").append(to).append('\n')
+                        .append("@@ line endings or final newline differ @@\n");
+            }
+            for (String l : diff) sb.append(l).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static List<String> lines(byte[] b) {
+        if (b == null || b.length == 0) return List.of();
+        String s = new String(b, StandardCharsets.UTF_8);
+        if (s.endsWith("\n")) s = s.substring(0, s.length() - 1);
+        return Arrays.asList(s.split("\n", -1));
+    }
+}

@@ -1,0 +1,110 @@
+package dev.meshc.load;
+
+import com.networknt.schema.Error;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.path.NodePath;
+import dev.meshc.diag.Code;
+import dev.meshc.diag.Diagnostics;
+import dev.meshc.diag.SourceSpan;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** The structural layer of validation: {@code schemas/inventory.schema.json}, errors mapped to YAML positions. */
+public final class InventorySchema {
+    public static final String RESOURCE = "/meshc/schemas/inventory.schema.json";
+
+    private static volatile Schema schema;
+
+    private InventorySchema() {
+    }
+
+    /** The schema text as shipped (what {@code meshc schema} prints). */
+    public static String text() {
+        try (InputStream in = InventorySchema.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) throw new IllegalStateException("schema resource missing from the build: " + RESOURCE);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Schema schema() {
+        Schema s = schema;
+        if (s == null) {
+            synchronized (InventorySchema.class) {
+                if (schema == null) {
+                    schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+                            .getSchema(text(), com.networknt.schema.InputFormat.JSON);
+                }
+                s = schema;
+            }
+        }
+        return s;
+    }
+
+    /** Adds one diagnostic per schema error; returns true when the tree conforms. */
+    public static boolean check(SourceTree tree, Diagnostics diags) {
+        List<Error> errors = schema().validate(tree.root());
+        for (Error e : errors) {
+            String pointer = pointer(e.getInstanceLocation());
+            String keyword = e.getKeyword() == null ? "" : e.getKeyword();
+            Code code = codeFor(keyword);
+            SourceSpan at;
+            String message;
+            String where = pointer.isEmpty() ? "the top level" : "'" + dotted(pointer) + "'";
+            switch (keyword) {
+                case "additionalProperties", "unevaluatedProperties" -> {
+                    String key = e.getProperty();
+                    at = tree.keyAt(SourceTree.child(pointer, key));
+                    message = "unknown key '" + key + "' in " + where;
+                }
+                case "required" -> {
+                    at = tree.keyAt(pointer);
+                    message = where + " is missing the required key '" + e.getProperty() + "'";
+                }
+                default -> {
+                    at = tree.valueAt(pointer);
+                    message = where + ": " + stripPath(e.getMessage());
+                }
+            }
+            diags.error(code, at, message);
+        }
+        return errors.isEmpty();
+    }
+
+    static Code codeFor(String keyword) {
+        return switch (keyword) {
+            case "additionalProperties", "unevaluatedProperties" -> Code.S200;
+            case "required" -> Code.S201;
+            case "type" -> Code.S202;
+            case "pattern", "format", "minLength", "maxLength" -> Code.S203;
+            case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" -> Code.S204;
+            case "enum", "const" -> Code.S205;
+            default -> Code.S206;
+        };
+    }
+
+    static String pointer(NodePath path) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < path.getNameCount(); i++) {
+            Object el = path.getElement(i);
+            sb.append('/').append(String.valueOf(el).replace("~", "~0").replace("/", "~1"));
+        }
+        return sb.toString();
+    }
+
+    private static String dotted(String pointer) {
+        return pointer.substring(1).replace("/", ".").replace("~1", "/").replace("~0", "~");
+    }
+
+    /** networknt prefixes messages with the instance path, which the diagnostic already shows. */
+    private static String stripPath(String message) {
+        int i = message.indexOf(": ");
+        return i > 0 && message.startsWith("/") || i > 0 && message.startsWith("$") ? message.substring(i + 2) : message;
+    }
+}

@@ -1,0 +1,12 @@
+package dev.meshc.model;
+
+import java.util.SortedMap;
+
+public record Service(String name, SortedMap<String, Endpoint> endpoints,
+                      SortedMap<String, Relationship> relationships, Spans spans) {
+
+    public Service {
+        endpoints = Sorted.copy(endpoints);
+        relationships = Sorted.copy(relationships);
+    }
+}

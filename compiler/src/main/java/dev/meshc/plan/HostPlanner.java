@@ -1,0 +1,126 @@
+package dev.meshc.plan;
+
+import dev.meshc.model.Encapsulation;
+import dev.meshc.model.Ipv4;
+import dev.meshc.model.Network;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** Cuts the per-host view out of a {@link Plan}: only what this VM's rules and tables need. */
+final class HostPlanner {
+    private HostPlanner() {
+    }
+
+    static HostPlan plan(Plan plan, String vmName) {
+        VmPlan self = plan.vms().get(vmName);
+        if (self == null) throw new IllegalArgumentException("no VM " + vmName);
+        Network net = plan.inventory().network();
+
+        List<HostPlan.Peer> peers = new ArrayList<>();
+        List<Integer> vmAddrs = new ArrayList<>();
+        for (VmPlan vm : plan.vms().values()) {
+            vmAddrs.add(vm.vm().underlay());
+            if (vm == self) continue;
+            peers.add(new HostPlan.Peer(vm.name(), ip(vm.vm().underlay()), vm.subnet().toString(), ip(vm.gateway()), vm.mac()));
+        }
+        vmAddrs.sort(Planner.UNSIGNED);
+
+        List<ContainerPlan> local = new ArrayList<>(plan.containersByVm().getOrDefault(vmName, List.of()));
+        local.sort(Comparator.comparingInt(ContainerPlan::index));
+        List<HostPlan.Local> locals = new ArrayList<>();
+        for (ContainerPlan c : local) {
+            locals.add(new HostPlan.Local(c.name(), c.service(), c.index(), ip(c.address()), c.hostInterface()));
+        }
+
+        // VIP translation for local consumers; the chains they use; the allowlist for both directions.
+        TreeMap<Long, HostPlan.VipEntry> vipEntries = new TreeMap<>();
+        TreeMap<String, Target> usedTargets = new TreeMap<>();
+        TreeSet<long[]> allows = new TreeSet<>(HostPlanner::compareAllow);
+        for (ContainerPlan c : local) {
+            for (Binding b : plan.bindingsOf(c.service()).values()) {
+                Target t = plan.targets().get(b.targetKey());
+                for (int backend : t.backends()) allows.add(allow(c.address(), backend, t));
+                if (t.backends().isEmpty()) continue; // R410: nothing to balance to; the VIP stays dropped
+                usedTargets.put(t.key(), t);
+                long key = (Ipv4.unsigned(c.address()) << 32) | Ipv4.unsigned(b.vip());
+                vipEntries.put(key, new HostPlan.VipEntry(ip(c.address()), ip(b.vip()), nftChain(t), iptChain(t), b.relationship()));
+            }
+        }
+        for (ContainerPlan backend : local) {
+            for (Target t : plan.targetsByService().getOrDefault(backend.service(), List.of())) {
+                for (String consumerService : plan.consumersOfTarget().getOrDefault(t.key(), List.of())) {
+                    for (ContainerPlan consumer : plan.containersOfService(consumerService)) {
+                        allows.add(allow(consumer.address(), backend.address(), t));
+                    }
+                }
+            }
+        }
+
+        List<HostPlan.Chain> chains = new ArrayList<>();
+        for (Target t : usedTargets.values()) {
+            List<String> backends = new ArrayList<>();
+            for (int b : t.backends()) backends.add(ip(b));
+            chains.add(new HostPlan.Chain(nftChain(t), iptChain(t), t.key(), t.protocol().id(), t.port(), backends));
+        }
+        List<HostPlan.Allow> allowList = new ArrayList<>();
+        for (long[] a : allows) {
+            allowList.add(new HostPlan.Allow(ip((int) a[0]), ip((int) a[1]), a[2] == 0 ? "tcp" : "udp", (int) a[3]));
+        }
+
+        boolean vxlan = net.encapsulation() == Encapsulation.VXLAN;
+        List<String> vmAddresses = new ArrayList<>();
+        for (int a : vmAddrs) vmAddresses.add(ip(a));
+        return new HostPlan(self.name(), ip(self.vm().underlay()), self.vm().iface(), self.subnet().toString(),
+                ip(self.gateway()), self.mac(), net.encapsulation().id(), vxlan ? "meshc-vx" : "meshc-gre",
+                net.vni(), net.vxlanPort(), net.overlayMtu(), net.mtu(),
+                net.overlay().toString(), net.vip().toString(),
+                peers, vmAddresses, locals, new ArrayList<>(vipEntries.values()), chains, allowList);
+    }
+
+    private static long[] allow(int src, int dst, Target t) {
+        return new long[] {Ipv4.unsigned(src), Ipv4.unsigned(dst), t.protocol().ordinal(), t.port()};
+    }
+
+    private static int compareAllow(long[] a, long[] b) {
+        for (int i = 0; i < 4; i++) {
+            int c = Long.compare(a[i], b[i]);
+            if (c != 0) return c;
+        }
+        return 0;
+    }
+
+    /** nftables chain per target endpoint; names are DNS labels, so '_' separates them unambiguously. */
+    static String nftChain(Target t) {
+        return "to_" + t.service() + "_" + t.endpoint();
+    }
+
+    /**
+     * iptables chain names are limited to 28 characters, too short for two 63-character names: a
+     * hash of the target keeps them short, stable across unrelated changes, and collision-free in
+     * practice (40 bits); the rule's comment carries the readable name.
+     */
+    static String iptChain(Target t) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(t.key().getBytes(StandardCharsets.UTF_8));
+            return "MESHC-T-" + HexFormat.of().withUpperCase().formatHex(h, 0, 5);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String ip(int a) {
+        return Ipv4.format(a);
+    }
+
+    static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.meshc.render;
+
+import dev.meshc.plan.HostPlan;
+import dev.meshc.plan.Plan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code ip/}: the same tables as the networkd files, for {@code ip -batch} (links, neighbors,
+ * routes, container side) and, for VXLAN, the forwarding database for {@code bridge -batch}.
+ */
+final class IpBatchRenderer implements HostRenderer {
+    @Override
+    public List<Artifact> render(Plan plan, HostPlan host, Templates t) {
+        Map<String, Object> model = Map.of("host", host);
+        List<Artifact> out = new ArrayList<>();
+        for (String f : List.of("links", "neighbors", "routes", "containers")) {
+            out.add(Artifact.text("ip/" + f + ".batch", t.render("ip/" + f + ".batch.ftl", model)));
+        }
+        if (host.encapsulation().equals("vxlan")) {
+            out.add(Artifact.text("ip/fdb.batch", t.render("ip/fdb.batch.ftl", model)));
+        }
+        return out;
+    }
+}

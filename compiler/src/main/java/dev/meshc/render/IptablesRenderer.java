@@ -1,0 +1,14 @@
+package dev.meshc.render;
+
+import dev.meshc.plan.HostPlan;
+import dev.meshc.plan.Plan;
+import java.util.List;
+import java.util.Map;
+
+/** {@code iptables/rules.v4}: the nftables behaviour for {@code iptables-restore}. */
+final class IptablesRenderer implements HostRenderer {
+    @Override
+    public List<Artifact> render(Plan plan, HostPlan host, Templates t) {
+        return List.of(Artifact.text("iptables/rules.v4", t.render("iptables/rules.v4.ftl", Map.of("host", host))));
+    }
+}

@@ -1,0 +1,28 @@
+package dev.meshc.render;
+
+import dev.meshc.plan.HostPlan;
+import dev.meshc.plan.Plan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code systemd-network/}: the tunnel netdev and its network (routes and static neighbors to every
+ * peer), plus one {@code .network} per container's host-side veth {@code mc<k>}.
+ */
+final class NetworkdRenderer implements HostRenderer {
+    @Override
+    public List<Artifact> render(Plan plan, HostPlan host, Templates t) {
+        String dir = "systemd-network/";
+        String base = "60-" + host.tunnelDevice();
+        Map<String, Object> model = Map.of("host", host);
+        List<Artifact> out = new ArrayList<>();
+        out.add(Artifact.text(dir + base + ".netdev", t.render("systemd-network/" + host.encapsulation() + ".netdev.ftl", model)));
+        out.add(Artifact.text(dir + base + ".network", t.render("systemd-network/tunnel.network.ftl", model)));
+        for (HostPlan.Local c : host.containers()) {
+            out.add(Artifact.text(dir + "70-meshc-" + c.hostInterface() + ".network",
+                    t.render("systemd-network/container.network.ftl", Map.of("host", host, "c", c))));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.meshc.render;
+
+import dev.meshc.plan.HostPlan;
+import dev.meshc.plan.Plan;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/** The registry: every artifact kind is one row here, one class and its templates. */
+public final class Renderers {
+    static final List<HostRenderer> HOST = List.of(
+            new NetworkdRenderer(),
+            new IpBatchRenderer(),
+            new NftablesRenderer(),
+            new IptablesRenderer(),
+            new SysctlRenderer(),
+            new ContainerFilesRenderer());
+
+    private Renderers() {
+    }
+
+    /** Every artifact of the given hosts plus the fleet-wide ones, sorted by path (manifest excluded). */
+    public static List<Artifact> render(Plan plan, Collection<String> hosts, Templates templates) {
+        List<Artifact> out = new ArrayList<>();
+        for (String vm : hosts) out.addAll(renderHost(plan, vm, templates));
+        out.add(AnsibleInventoryRenderer.render(plan, templates));
+        out.sort(null);
+        return out;
+    }
+
+    public static List<Artifact> renderHost(Plan plan, String vm, Templates templates) {
+        HostPlan host = plan.host(vm);
+        List<Artifact> out = new ArrayList<>();
+        String prefix = "hosts/" + vm + "/";
+        for (HostRenderer r : HOST) {
+            for (Artifact a : r.render(plan, host, templates)) out.add(new Artifact(prefix + a.path(), a.bytes()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,3 @@
+<#list rels as r>
+${r.ip} ${r.host}
+</#list>

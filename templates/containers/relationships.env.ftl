@@ -1,0 +1,1 @@
+MESHC_RELATIONSHIPS=${relationshipsBase64}
