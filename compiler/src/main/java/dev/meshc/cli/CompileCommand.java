@@ -71,7 +71,7 @@ final class CompileCommand implements Callable<Integer> {
                 return ExitCode.USAGE;
             }
         }
-        List<Artifact> artifacts = Session.render(r, selected, templates);
+        List<Artifact> artifacts = Main.render(r, selected, templates);
         OutputTree.Result w = new OutputTree(out).write(artifacts);
         if (r.lockChanged()) writeLock(in.lock, LockFile.format(plan.lock()));
         if (!common.quiet && common.format == Reporter.Format.text) {

@@ -91,6 +91,12 @@ public final class Main {
         return ex.getMessage();
     }
 
+    static java.util.List<dev.meshc.render.Artifact> render(dev.meshc.plan.Frontend.Result r, java.util.Collection<String> hosts,
+                                                            java.nio.file.Path templatesDir) throws IOException {
+        var t = templatesDir == null ? dev.meshc.render.Templates.bundled() : dev.meshc.render.Templates.fromDirectory(templatesDir);
+        return dev.meshc.emit.Compilation.render(r, hosts, t, Version.get());
+    }
+
     static PrintWriter out() {
         return out;
     }

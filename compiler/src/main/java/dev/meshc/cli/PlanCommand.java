@@ -36,7 +36,7 @@ final class PlanCommand implements Callable<Integer> {
         Main.report(common, in, r.diagnostics());
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();
-        PlanReport report = PlanReport.of(plan, Drift.compare(against, Session.render(r, plan.vms().keySet(), null)));
+        PlanReport report = PlanReport.of(plan, Drift.compare(against, Main.render(r, plan.vms().keySet(), null)));
         Main.out().print(json ? report.json() : report.text());
         Main.out().flush();
         return ExitCode.OK;

@@ -24,7 +24,6 @@ public enum Code {
     S203("a value does not have the required form"),
     S204("a number outside its allowed range"),
     S205("a value that is not one of the allowed ones"),
-    S206("a value that breaks another schema constraint"),
 
     // Objects on their own
     N300("a name that is not a DNS label"),

@@ -67,6 +67,10 @@ public final class InventorySchema {
                     at = tree.keyAt(pointer);
                     message = where + " is missing the required key '" + e.getProperty() + "'";
                 }
+                case "pattern" -> {
+                    at = tree.valueAt(pointer);
+                    message = where + " " + describePattern(String.valueOf(e.getSchemaNode()));
+                }
                 default -> {
                     at = tree.valueAt(pointer);
                     message = where + ": " + stripPath(e.getMessage());
@@ -77,6 +81,16 @@ public final class InventorySchema {
         return errors.isEmpty();
     }
 
+    /** What a pattern of the schema means, in words; the regex itself helps nobody. */
+    static String describePattern(String pattern) {
+        if (pattern.contains("/(3[0-2]")) return "must be an IPv4 network in CIDR form, like 192.168.0.0/16";
+        if (pattern.contains("25[0-5]")) return "must be an IPv4 address, like 192.168.16.32";
+        if (pattern.contains("[^:]+:[^:]+")) return "must name a target as '<service>:<endpoint>'";
+        if (pattern.contains("{1,15}")) return "must be a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)";
+        if (pattern.contains("{0,31}")) return "must be a URL scheme (a lowercase letter, then a-z 0-9 + . -)";
+        return "does not match the pattern " + pattern;
+    }
+
     static Code codeFor(String keyword) {
         return switch (keyword) {
             case "additionalProperties", "unevaluatedProperties" -> Code.S200;
@@ -85,7 +99,7 @@ public final class InventorySchema {
             case "pattern", "format", "minLength", "maxLength" -> Code.S203;
             case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" -> Code.S204;
             case "enum", "const" -> Code.S205;
-            default -> Code.S206;
+            default -> Code.S203;
         };
     }
 

@@ -15,7 +15,10 @@ final class VmRule implements Rule {
     public void check(Inventory inv, Diagnostics diags) {
         Cidr underlay = inv.network().underlay().aligned();
         Map<Integer, Vm> seen = new HashMap<>();
-        for (Vm vm : inv.vms().values()) {
+        // In file order, so a duplicate is reported where it is written second.
+        var inFileOrder = new java.util.ArrayList<>(inv.vms().values());
+        inFileOrder.sort(java.util.Comparator.comparing(v -> v.spans().key()));
+        for (Vm vm : inFileOrder) {
             var at = vm.spans().of("underlay");
             String addr = Ipv4.format(vm.underlay());
             if (!underlay.contains(vm.underlay())) {

@@ -1,4 +1,4 @@
-package dev.meshc.cli;
+package dev.meshc.emit;
 
 import java.nio.charset.StandardCharsets;
 import tools.jackson.databind.JsonNode;
@@ -7,7 +7,7 @@ import tools.jackson.databind.cfg.JsonNodeFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /** The inventory as JSON with sorted keys: its hash ignores formatting, comments and key order. */
-final class CanonicalJson {
+public final class CanonicalJson {
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
@@ -16,7 +16,7 @@ final class CanonicalJson {
     private CanonicalJson() {
     }
 
-    static byte[] of(JsonNode node) {
+    public static byte[] of(JsonNode node) {
         return MAPPER.writeValueAsString(node).getBytes(StandardCharsets.UTF_8);
     }
 }

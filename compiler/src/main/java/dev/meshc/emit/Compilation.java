@@ -1,4 +1,4 @@
-package dev.meshc.cli;
+package dev.meshc.emit;
 
 import dev.meshc.plan.Frontend;
 import dev.meshc.plan.LockFile;
@@ -7,27 +7,24 @@ import dev.meshc.render.Artifact;
 import dev.meshc.render.ManifestRenderer;
 import dev.meshc.render.Renderers;
 import dev.meshc.render.Templates;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** Front end plus rendering, shared by compile, check and plan: the whole output in memory. */
-final class Session {
-    private Session() {
+/** The whole output of a valid inventory, in memory and sorted, manifest included. Shared by compile, check and plan. */
+public final class Compilation {
+    private Compilation() {
     }
 
-    static List<Artifact> render(Frontend.Result result, Collection<String> hosts, Path templatesDir) throws IOException {
+    public static List<Artifact> render(Frontend.Result result, Collection<String> hosts, Templates templates, String version) {
         Plan plan = result.plan().orElseThrow();
-        Templates t = templatesDir == null ? Templates.bundled() : Templates.fromDirectory(templatesDir);
-        List<Artifact> artifacts = new ArrayList<>(Renderers.render(plan, hosts, t));
+        List<Artifact> artifacts = new ArrayList<>(Renderers.render(plan, hosts, templates));
         String lockText = LockFile.format(plan.lock());
         String inventorySha = ManifestRenderer.sha256(CanonicalJson.of(result.tree().orElseThrow().root()));
         artifacts.add(ManifestRenderer.render(artifacts, inventorySha,
-                ManifestRenderer.sha256(lockText.getBytes(StandardCharsets.UTF_8)), Version.get(), t));
+                ManifestRenderer.sha256(lockText.getBytes(StandardCharsets.UTF_8)), version, templates));
         artifacts.sort(null);
-        return artifacts;
+        return List.copyOf(artifacts);
     }
 }

@@ -1,0 +1,62 @@
+package dev.meshc.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meshc.TestSupport;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class IndexAllocatorTest {
+    static final String HEAD = "version: 1\nnetwork: {underlay: 192.168.0.0/16, overlay: 240.0.0.0/4}\n"
+            + "vms:\n  a: {underlay: 192.168.0.10}\n  b: {underlay: 192.168.0.11}\nservices:\n  s: {}\ncontainers:\n";
+
+    static Plan plan(String containers, Lock lock) {
+        var r = TestSupport.frontend("t.yml", HEAD + containers, lock == null ? null : LockFile.format(lock));
+        assertTrue(r.ok(), () -> r.diagnostics().toString());
+        return r.plan().get();
+    }
+
+    static Map<String, Integer> addresses(Plan p) {
+        Map<String, Integer> m = new java.util.TreeMap<>();
+        p.containers().forEach((k, v) -> m.put(k, v.address()));
+        return m;
+    }
+
+    @Test
+    void newContainersTakeTheLowestFreeIndex() {
+        Plan p = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a, index: 1}\n  c3: {service: s, vm: a}\n", null);
+        assertEquals(2, p.containers().get("c1").index());
+        assertEquals(1, p.containers().get("c2").index());
+        assertEquals(3, p.containers().get("c3").index());
+    }
+
+    @Test
+    void addingAndRemovingNeverChangesAnotherAddress() {
+        Plan p1 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  c3: {service: s, vm: a}\n", null);
+        // remove c2, add c0 (sorts first): c1 and c3 keep their addresses, c0 reuses the free index
+        Plan p2 = plan("  c0: {service: s, vm: a}\n  c1: {service: s, vm: a}\n  c3: {service: s, vm: a}\n", p1.lock());
+        assertEquals(addresses(p1).get("c1"), addresses(p2).get("c1"));
+        assertEquals(addresses(p1).get("c3"), addresses(p2).get("c3"));
+        assertEquals(2, p2.containers().get("c0").index());
+        assertTrue(!p2.lock().entries().containsKey("c2"), "removed containers leave the lock");
+    }
+
+    @Test
+    void aMovedContainerGetsANewIndexOnItsNewVm() {
+        Plan p1 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  d1: {service: s, vm: b}\n", null);
+        Plan p2 = plan("  c1: {service: s, vm: b}\n  c2: {service: s, vm: a}\n  d1: {service: s, vm: b}\n", p1.lock());
+        assertEquals(new Lock.Entry("b", 2), p2.lock().entries().get("c1"));
+        assertEquals(addresses(p1).get("c2"), addresses(p2).get("c2"));
+        assertEquals(addresses(p1).get("d1"), addresses(p2).get("d1"));
+    }
+
+    @Test
+    void lockRoundTrips() {
+        Plan p = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: b, index: 9}\n", null);
+        var diags = new dev.meshc.diag.Diagnostics();
+        assertEquals(p.lock(), LockFile.parse("l", LockFile.format(p.lock()), diags));
+        assertTrue(!diags.hasErrors());
+        assertEquals(LockFile.HEADER + "c1 a 1\nc2 b 9\n", LockFile.format(p.lock()));
+    }
+}
