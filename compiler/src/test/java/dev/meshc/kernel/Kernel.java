@@ -1,0 +1,108 @@
+package dev.meshc.kernel;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Runs the real tools (ip, nft, iptables-restore, systemd-networkd) in network namespaces this
+ * test made. Outside CI a machine without root or the tools skips; under {@code CI=true} it fails.
+ */
+public final class Kernel {
+    public static final String NETWORKD = "/lib/systemd/systemd-networkd";
+
+    private Kernel() {
+    }
+
+    public static void require() {
+        List<String> missing = new ArrayList<>();
+        if (!"root".equals(System.getProperty("user.name"))) missing.add("root");
+        for (String tool : List.of("ip", "nft", "iptables-restore", "bridge")) {
+            if (run(List.of("sh", "-c", "command -v " + tool), 10).code != 0) missing.add(tool);
+        }
+        if (!Files.isExecutable(Path.of(NETWORKD))) missing.add(NETWORKD);
+        if (missing.isEmpty()) return;
+        String why = "kernel suite needs " + String.join(", ", missing);
+        if ("true".equals(System.getenv("CI"))) fail(why + " (CI=true: the kernel suite must run; .ci/run installs them)");
+        Assumptions.abort(why);
+    }
+
+    /** Output of a finished command. */
+    public record Result(int code, String out) {
+        public Result orFail(String what) {
+            if (code != 0) fail(what + " failed (exit " + code + "):\n" + out);
+            return this;
+        }
+    }
+
+    public static Result run(List<String> cmd, int timeoutSeconds) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out;
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                out = p.getInputStream().readAllBytes();
+                return new Result(124, new String(out, StandardCharsets.UTF_8) + "\n(timed out after " + timeoutSeconds + "s)");
+            }
+            out = p.getInputStream().readAllBytes();
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return new Result(127, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(130, "interrupted");
+        }
+    }
+
+    public static Result sh(String script) {
+        return run(List.of("sh", "-c", script), 120);
+    }
+
+    /** A scratch namespace, deleted on close. Names carry the PID so parallel runs do not meet. */
+    public static final class Netns implements AutoCloseable {
+        public final String name;
+
+        public Netns(String tag) {
+            this.name = "mc" + ProcessHandle.current().pid() + tag;
+            run(List.of("ip", "netns", "del", name), 10);
+            run(List.of("ip", "netns", "add", name), 10).orFail("ip netns add " + name);
+            exec("ip link set lo up").orFail("lo up");
+        }
+
+        public Result exec(String script) {
+            return run(List.of("ip", "netns", "exec", name, "sh", "-c", script), 120);
+        }
+
+        @Override
+        public void close() {
+            run(List.of("ip", "netns", "pids", name), 5).out.lines().forEach(pid -> run(List.of("kill", "-9", pid.strip()), 5));
+            run(List.of("ip", "netns", "del", name), 10);
+        }
+    }
+
+    /**
+     * Starts systemd-networkd in {@code ns} on {@code confDir} (NOTES.md: read-only /sys so it does
+     * not wait for udev), lets it run for {@code seconds}, and returns its log.
+     */
+    public static String networkd(String ns, Path confDir, int seconds) {
+        String script = "mount -o remount,bind,ro /sys; mount --bind " + confDir.toAbsolutePath() + " /etc/systemd/network; "
+                + "mkdir -p /run/systemd/netif; mount -t tmpfs -o mode=0755 tmpfs /run/systemd/netif; "
+                + "SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console exec " + NETWORKD;
+        return run(List.of("timeout", "-s", "TERM", String.valueOf(seconds), "ip", "netns", "exec", ns, "unshare", "-m",
+                "sh", "-c", script), seconds + 10).out;
+    }
+
+    /** Lines where networkd complained about a configuration file: unknown keys, bad values, ignored sections. */
+    public static List<String> configWarnings(String log) {
+        return log.lines().filter(l -> l.matches("^/etc/systemd/network/[^:]+:\\d+: .*") || l.contains("Unknown key")
+                || l.contains("Failed to parse") || l.contains("Unknown section")).toList();
+    }
+}

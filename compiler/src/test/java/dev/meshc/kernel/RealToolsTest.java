@@ -1,0 +1,125 @@
+package dev.meshc.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meshc.TestSupport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every file of every example is accepted by the program it is for (DESIGN §6). */
+@Tag("kernel")
+class RealToolsTest {
+    @BeforeAll
+    static void tools() {
+        Kernel.require();
+    }
+
+    static Path write(Path dir, Map<String, byte[]> files) throws IOException {
+        for (var e : files.entrySet()) {
+            Path p = dir.resolve(e.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, e.getValue());
+        }
+        return dir;
+    }
+
+    static List<String> hosts(Map<String, byte[]> files) {
+        TreeSet<String> h = new TreeSet<>();
+        files.keySet().stream().filter(p -> p.startsWith("hosts/")).forEach(p -> h.add(p.split("/")[1]));
+        return new ArrayList<>(h);
+    }
+
+    /** nft -c, iptables-restore --test and networkd's parser on one compiled tree; returns the number of files checked. */
+    static int checkTree(Path out, List<String> hosts) {
+        int checked = 0;
+        try (Kernel.Netns ns = new Kernel.Netns("rt")) {
+            for (String h : hosts) {
+                Path host = out.resolve("hosts").resolve(h);
+                ns.exec("nft -c -f " + host.resolve("nftables/meshc.nft")).orFail("nft -c -f for " + h);
+                ns.exec("iptables-restore --test " + host.resolve("iptables/rules.v4")).orFail("iptables-restore --test for " + h);
+                String log = Kernel.networkd(ns.name, host.resolve("systemd-network"), 3);
+                assertTrue(log.contains("Enumeration completed"), () -> "networkd did not start:\n" + log);
+                assertEquals(List.of(), Kernel.configWarnings(log), "systemd-networkd warnings for " + h);
+                checked += 3;
+            }
+        }
+        return checked;
+    }
+
+    @Test
+    void everyExampleIsAcceptedByNftIptablesAndNetworkd(@TempDir Path dir) throws IOException {
+        for (String example : TestSupport.examples()) {
+            Map<String, byte[]> files = TestSupport.compileExample(example);
+            checkTree(write(dir.resolve(example), files), hosts(files));
+        }
+    }
+
+    /** Controls: the checks above can fail. A bad key makes networkd warn; a bad rule makes nft and iptables refuse. */
+    @Test
+    void theChecksCatchBrokenFiles(@TempDir Path dir) throws IOException {
+        Map<String, byte[]> files = TestSupport.compileExample("quickstart");
+        Path out = write(dir, files);
+        Path host = out.resolve("hosts/vm-a");
+        Path network = host.resolve("systemd-network/60-meshc-gre.network");
+        Files.writeString(network, Files.readString(network).replace("ConfigureWithoutCarrier=yes", "ConfigureWithoutCarier=yes"));
+        Path nft = host.resolve("nftables/meshc.nft");
+        Files.writeString(nft, Files.readString(nft).replace("dnat to", "dnat too"));
+        Path ipt = host.resolve("iptables/rules.v4");
+        Files.writeString(ipt, Files.readString(ipt).replace("--every 2", "--every x"));
+        try (Kernel.Netns ns = new Kernel.Netns("ct")) {
+            assertFalse(Kernel.configWarnings(Kernel.networkd(ns.name, host.resolve("systemd-network"), 3)).isEmpty());
+            assertTrue(ns.exec("nft -c -f " + nft).code() != 0);
+            assertTrue(ns.exec("iptables-restore --test " + ipt).code() != 0);
+        }
+    }
+
+    /**
+     * The ip -batch files apply cleanly where the devices exist: VXLAN creates its own device from
+     * links.batch; the containers' veths are made as the runtime would. (GRE devices cannot exist on
+     * this kernel; GRE's routes are applied on a stand-in device of the same name, its neighbor
+     * entries, whose link-layer addresses are IPv4 addresses, only through networkd's parser.)
+     */
+    @Test
+    void ipBatchFilesApply(@TempDir Path dir) throws IOException {
+        for (String example : TestSupport.examples()) {
+            Map<String, byte[]> files = TestSupport.compileExample(example);
+            Path out = write(dir.resolve(example), files);
+            for (String h : hosts(files)) {
+                Path host = out.resolve("hosts").resolve(h);
+                String links = Files.readString(host.resolve("ip/links.batch"));
+                boolean vxlan = links.contains("type vxlan");
+                try (Kernel.Netns ns = new Kernel.Netns("ib")) {
+                    if (vxlan) {
+                        ns.exec("ip -batch " + host.resolve("ip/links.batch")).orFail("ip -batch links for " + h);
+                        ns.exec("ip -batch " + host.resolve("ip/neighbors.batch")).orFail("ip -batch neighbors for " + h);
+                        ns.exec("bridge -batch " + host.resolve("ip/fdb.batch")).orFail("bridge -batch fdb for " + h);
+                    } else {
+                        ns.exec("ip link add meshc-gre type veth peer name gre-peer && ip link set meshc-gre up").orFail("stand-in");
+                    }
+                    ns.exec("ip -batch " + host.resolve("ip/routes.batch")).orFail("ip -batch routes for " + h);
+                    for (String line : Files.readAllLines(host.resolve("ip/containers.batch"))) {
+                        if (line.startsWith("link set ")) {
+                            String dev = line.split(" ")[2];
+                            ns.exec("ip link add " + dev + " type veth peer name p" + dev).orFail("veth " + dev);
+                        }
+                    }
+                    ns.exec("ip -batch " + host.resolve("ip/containers.batch")).orFail("ip -batch containers for " + h);
+                    String routes = ns.exec("ip route show").out();
+                    long peers = Files.readAllLines(host.resolve("ip/routes.batch")).size();
+                    assertEquals(peers, routes.lines().filter(l -> l.contains(" onlink")).count(), routes);
+                }
+            }
+        }
+    }
+}
