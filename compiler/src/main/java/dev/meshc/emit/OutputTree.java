@@ -52,12 +52,17 @@ public final class OutputTree {
 
     public Result write(List<Artifact> artifacts) throws IOException {
         Files.createDirectories(out);
-        try (FileChannel ch = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
-            recover();
-            return writeLocked(artifacts);
+        // File locks are per process; threads of one JVM (tests, embedding tools) queue here first.
+        synchronized (IN_PROCESS.computeIfAbsent(out.toRealPath(), k -> new Object())) {
+            try (FileChannel ch = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                recover();
+                return writeLocked(artifacts);
+            }
         }
     }
+
+    private static final java.util.concurrent.ConcurrentMap<Path, Object> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Result writeLocked(List<Artifact> artifacts) throws IOException {
         Map<String, String> previous = PreviousManifest.read(out);

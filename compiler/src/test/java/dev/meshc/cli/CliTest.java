@@ -1,0 +1,147 @@
+package dev.meshc.cli;
+
+import static dev.meshc.TestSupport.meshc;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meshc.TestSupport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.ObjectMapper;
+
+class CliTest {
+    static String quickstart() {
+        return TestSupport.example("quickstart").toString();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"validate", "compile", "check", "plan", "explain", "vip", "schema"})
+    void everyCommandHasHelp(String command) {
+        var r = meshc(command, "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("Usage: meshc " + command), r.out());
+    }
+
+    @Test
+    void usageErrorsExit2WithoutAStackTrace() {
+        for (List<String> args : List.of(List.of("compile"), List.of("validate", "a", "b"), List.of("frobnicate"),
+                List.of("vip", "db", "--range", "nonsense"), List.of("explain", "999.1.1.1"), List.of("--format"))) {
+            var r = meshc(args.toArray(String[]::new));
+            assertEquals(2, r.code(), args + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
+    void missingInventoryIsAnIoFailure() {
+        var r = meshc("validate", "/nonexistent/inventory.yml");
+        assertEquals(4, r.code());
+        assertTrue(r.err().contains("no such file"), r.err());
+    }
+
+    @Test
+    void validateQuickstart() {
+        var r = meshc("validate", quickstart());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("valid (2 VMs, 3 services, 4 containers"), r.out());
+    }
+
+    @Test
+    void explainNamesVmIndexAndContainer() {
+        var r = meshc("explain", "247.221.80.48", quickstart());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("VM underlay:  192.168.125.213"), r.out());
+        assertTrue(r.out().contains("index:        47"), r.out());
+        assertTrue(r.out().contains("VM:           vm-b"), r.out());
+        assertTrue(r.out().contains("container:    db-1"), r.out());
+        var vip = meshc("explain", "169.254.148.129", quickstart());
+        assertTrue(vip.out().contains("relationship: database of service app -> db:mysql (tcp/3306)"), vip.out());
+        var bare = meshc("explain", "10.16.32.91", "--overlay", "10.0.0.0/8");
+        assertTrue(bare.out().contains("VM underlay:  192.168.16.32") && bare.out().contains("index:        90"), bare.out());
+    }
+
+    @Test
+    void vipPrintsTheContractExamples() {
+        assertEquals("169.254.148.129\n", meshc("vip", "database").out());
+        assertEquals("169.254.131.132\n", meshc("vip", "db").out());
+        assertEquals("169.254.143.111\n", meshc("vip", "cache").out());
+    }
+
+    @Test
+    void schemaIsTheShippedJsonSchema() throws Exception {
+        var r = meshc("schema");
+        assertEquals(0, r.code());
+        var tree = new ObjectMapper().readTree(r.out());
+        assertEquals("https://json-schema.org/draft/2020-12/schema", tree.get("$schema").asString());
+        assertEquals(TestSupport.read(TestSupport.root().resolve("schemas/inventory.schema.json")), r.out());
+    }
+
+    @Test
+    void diagnosticFormats(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yml");
+        Files.writeString(bad, "version: 1\nnetwork: {underlay: 192.168.0.0/16, overlay: 240.0.0.0/4, typo: 1}\nvms: {}\n");
+        var text = meshc("validate", bad.toString());
+        assertEquals(1, text.code());
+        assertTrue(text.err().contains(bad + ":2:59: error[S200]: unknown key 'typo' in 'network'"), text.err());
+        assertTrue(text.err().contains("\n    network: {underlay"), "shows the source line");
+        var json = meshc("validate", bad.toString(), "--format", "json");
+        var arr = new ObjectMapper().readTree(json.out());
+        assertEquals("S200", arr.get(0).get("code").asString());
+        assertEquals(2, arr.get(0).get("line").asInt());
+        var gh = meshc("validate", bad.toString(), "--format", "github");
+        assertTrue(gh.out().startsWith("::error file=" + bad.toString().replace(":", "%3A") + ",line=2,col=59,title=meshc S200::S200: unknown key"), gh.out());
+    }
+
+    @Test
+    void compileCheckAndPlan(@TempDir Path dir) throws Exception {
+        Path inv = dir.resolve("inventory.yml");
+        Files.writeString(inv, TestSupport.read(TestSupport.example("fleet")));
+        Path out = dir.resolve("out");
+        var c = meshc("compile", inv.toString(), "-o", out.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.exists(dir.resolve("meshc.lock")), "lock written beside the inventory");
+        assertEquals(0, meshc("compile", inv.toString(), "-o", out.toString(), "--locked").code(), "lock up to date");
+        assertEquals(0, meshc("check", inv.toString(), "--golden", out.toString()).code());
+
+        Files.writeString(inv, Files.readString(inv).replace("db-3: {service: db, vm: vm3}", "db-3: {service: db, vm: vm1}"));
+        assertEquals(3, meshc("compile", inv.toString(), "-o", out.toString(), "--locked").code(), "a move changes the lock");
+        var check = meshc("check", inv.toString(), "--golden", out.toString());
+        assertEquals(3, check.code());
+        assertTrue(check.out().contains("--- a/hosts/vm1/nftables/meshc.nft\n+++ b/hosts/vm1/nftables/meshc.nft"), check.out());
+        var plan = meshc("plan", inv.toString(), "--against", out.toString());
+        assertEquals(0, plan.code(), plan.err());
+        assertTrue(plan.out().contains("db-3: 252.128.112.4 on vm3 -> 241.2.0.5 on vm1")
+                || plan.out().matches("(?s).*db-3: \\S+ on vm3 -> \\S+ on vm1.*"), plan.out());
+        assertTrue(plan.out().contains("db:pg: ["), plan.out());
+        var json = new ObjectMapper().readTree(meshc("plan", inv.toString(), "--against", out.toString(), "--json").out());
+        assertEquals("db-3", json.get("containers").get(0).get("container").asString());
+    }
+
+    @Test
+    void invalidInventoryWritesNothing(@TempDir Path dir) throws Exception {
+        Path inv = dir.resolve("inventory.yml");
+        Files.writeString(inv, "version: 1\nnetwork: {underlay: 192.168.0.0/16, overlay: 10.0.0.0/15}\nvms: {}\n");
+        var r = meshc("compile", inv.toString(), "-o", dir.resolve("out").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("error[N302]: overlay /15 + 16 host bits (underlay /16) leaves 1 container bit"), r.err());
+        assertFalse(Files.exists(dir.resolve("out")));
+        assertFalse(Files.exists(dir.resolve("meshc.lock")));
+    }
+
+    @Test
+    void compileOneHost(@TempDir Path dir) throws Exception {
+        Path inv = dir.resolve("inventory.yml");
+        Files.writeString(inv, TestSupport.read(TestSupport.example("fleet")));
+        var r = meshc("compile", inv.toString(), "-o", dir.resolve("out").toString(), "--host", "vm2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(dir.resolve("out/hosts/vm2/nftables/meshc.nft")));
+        assertFalse(Files.exists(dir.resolve("out/hosts/vm1")));
+        assertEquals(2, meshc("compile", inv.toString(), "-o", dir.resolve("out").toString(), "--host", "nope").code());
+    }
+}

@@ -1,0 +1,121 @@
+package dev.meshc.emit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meshc.render.Artifact;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OutputTreeTest {
+
+    static List<Artifact> tree(String... pathsAndContents) {
+        List<Artifact> out = new ArrayList<>();
+        StringBuilder manifest = new StringBuilder("{\"files\": [");
+        for (int i = 0; i < pathsAndContents.length; i += 2) {
+            out.add(Artifact.text(pathsAndContents[i], pathsAndContents[i + 1]));
+            manifest.append(i == 0 ? "" : ",").append("{\"path\": \"").append(pathsAndContents[i]).append("\"}");
+        }
+        out.add(Artifact.text("manifest.json", manifest.append("]}\n").toString()));
+        return out;
+    }
+
+    @Test
+    void unchangedFilesAreNotRewritten(@TempDir Path out) throws Exception {
+        OutputTree t = new OutputTree(out);
+        var first = t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "2\n"));
+        assertEquals(3, first.written().size());
+        FileTime old = FileTime.fromMillis(1_000_000_000_000L);
+        Files.setLastModifiedTime(out.resolve("hosts/a/x"), old);
+        var second = t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "3\n"));
+        assertEquals(List.of("hosts/b/y"), second.written()); // this test manifest lists paths only, so it is unchanged
+        assertEquals(old, Files.getLastModifiedTime(out.resolve("hosts/a/x")), "mtime kept");
+        assertEquals("3\n", Files.readString(out.resolve("hosts/b/y")));
+        var third = t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "3\n"));
+        assertEquals(List.of(), third.written());
+    }
+
+    @Test
+    void removesOnlyWhatItsPreviousManifestListed(@TempDir Path out) throws Exception {
+        OutputTree t = new OutputTree(out);
+        t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "2\n"));
+        Files.writeString(out.resolve("hosts/b/user-notes.txt"), "mine");
+        var r = t.write(tree("hosts/a/x", "1\n"));
+        assertEquals(List.of("hosts/b/y"), r.removed());
+        assertFalse(Files.exists(out.resolve("hosts/b/y")));
+        assertTrue(Files.exists(out.resolve("hosts/b/user-notes.txt")), "files meshc did not write are kept");
+        t.write(tree("hosts/a/z", "1\n"));
+        assertFalse(Files.exists(out.resolve("hosts/a/x")));
+    }
+
+    @Test
+    void aCommittedWriteInterruptedByACrashIsRolledForward(@TempDir Path out) throws Exception {
+        OutputTree t = new OutputTree(out);
+        t.write(tree("a", "old\n", "b", "old\n"));
+        // Simulate a kill right after the commit point: temp files and journal exist, nothing renamed.
+        Files.writeString(out.resolve(".a" + OutputTree.TEMP_SUFFIX), "new\n");
+        Files.writeString(out.resolve(".manifest.json" + OutputTree.TEMP_SUFFIX), "{\"files\": [{\"path\": \"a\"}]}\n");
+        Files.writeString(out.resolve(OutputTree.JOURNAL), "R a\nR manifest.json\nD b\n");
+        t.recover();
+        assertEquals("new\n", Files.readString(out.resolve("a")));
+        assertFalse(Files.exists(out.resolve("b")));
+        assertFalse(Files.exists(out.resolve(OutputTree.JOURNAL)));
+    }
+
+    @Test
+    void anUncommittedWriteIsDiscarded(@TempDir Path out) throws Exception {
+        OutputTree t = new OutputTree(out);
+        t.write(tree("a", "old\n"));
+        Files.writeString(out.resolve(".a" + OutputTree.TEMP_SUFFIX), "half");
+        t.recover();
+        assertEquals("old\n", Files.readString(out.resolve("a")));
+        assertFalse(Files.exists(out.resolve(".a" + OutputTree.TEMP_SUFFIX)));
+    }
+
+    @Test
+    void concurrentWritersAreSerialised(@TempDir Path out) throws Exception {
+        List<Artifact> a = tree("f1", "A\n", "f2", "A\n"), b = tree("f1", "B\n", "f3", "B\n");
+        CountDownLatch go = new CountDownLatch(1);
+        List<Throwable> errors = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            List<Artifact> mine = i % 2 == 0 ? a : b;
+            Thread th = new Thread(() -> {
+                try {
+                    go.await();
+                    new OutputTree(out).write(mine);
+                } catch (Throwable e) {
+                    synchronized (errors) { errors.add(e); }
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        go.countDown();
+        for (Thread th : threads) th.join();
+        assertEquals(List.of(), errors);
+        String f1 = Files.readString(out.resolve("f1"));
+        String manifest = Files.readString(out.resolve("manifest.json"));
+        if (f1.equals("A\n")) {
+            assertTrue(Files.exists(out.resolve("f2")) && !Files.exists(out.resolve("f3")) && manifest.contains("f2"));
+        } else {
+            assertTrue(Files.exists(out.resolve("f3")) && !Files.exists(out.resolve("f2")) && manifest.contains("f3"));
+        }
+    }
+
+    @Test
+    void refusesPathsOutsideTheTree(@TempDir Path out) {
+        for (String bad : List.of("../x", "/etc/x", "a/../../x", "a//b", "")) assertFalse(OutputTree.isSafeRelative(bad), bad);
+        assertTrue(OutputTree.isSafeRelative("hosts/vm-a/nftables/meshc.nft"));
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> new OutputTree(out).write(List.of(new Artifact("../escape", "x".getBytes(StandardCharsets.UTF_8)))));
+    }
+}
