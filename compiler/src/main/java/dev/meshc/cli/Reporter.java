@@ -63,7 +63,7 @@ final class Reporter {
         String line = src.substring(start, end < 0 ? src.length() : end);
         if (line.length() > 200) line = line.substring(0, 200) + "...";
         // Never echo control characters (a hostile file could drive the terminal).
-        return line.replace('\t', ' ').replaceAll("[\\p{Cntrl}&&[^\t]]", "?");
+        return line.replace("\ufeff", "").replace('\t', ' ').replaceAll("[\\p{Cntrl}&&[^\t]]", "?");
     }
 
     static String json(List<Diagnostic> diags) {

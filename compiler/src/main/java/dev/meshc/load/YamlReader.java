@@ -66,6 +66,9 @@ public final class YamlReader {
         if (text.isEmpty()) return Optional.empty();
         try {
             return new Builder(file, diags).build(text.get());
+        } catch (org.snakeyaml.engine.v2.exceptions.ReaderException e) {
+            diags.error(Code.Y100, at(file, text.get(), e.getPosition()), String.format(java.util.Locale.ROOT,
+                    "character U+%04X is not allowed in YAML", e.getCodePoint()));
         } catch (MarkedYamlEngineException e) {
             Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
             diags.error(Code.Y100, span(file, m), oneLine(e.getProblem() != null ? e.getProblem() : e.getMessage()));
@@ -126,6 +129,17 @@ public final class YamlReader {
             i += len;
         }
         return Math.min(from, b.length - 1);
+    }
+
+    /** Line and column of the code point at {@code index}. */
+    static SourceSpan at(String file, String text, int index) {
+        int line = 1, col = 1, i = 0;
+        for (int off = 0; off < text.length() && i < index; i++) {
+            int cp = text.codePointAt(off);
+            off += Character.charCount(cp);
+            if (cp == '\n') { line++; col = 1; } else col++;
+        }
+        return new SourceSpan(file, line, col);
     }
 
     static SourceSpan span(String file, Mark m) {
