@@ -89,15 +89,49 @@ public final class Kernel {
     }
 
     /**
-     * Starts systemd-networkd in {@code ns} on {@code confDir} (NOTES.md: read-only /sys so it does
-     * not wait for udev), lets it run for {@code seconds}, and returns its log.
+     * Runs systemd-networkd in {@code ns} on {@code confDir} (NOTES.md: read-only /sys so it does
+     * not wait for udev) until it has loaded its configuration and enumerated links, or for at most
+     * {@code seconds}; returns its log. Configuration warnings are all printed before enumeration ends.
      */
     public static String networkd(String ns, Path confDir, int seconds) {
         String script = "mount -o remount,bind,ro /sys; mount --bind " + confDir.toAbsolutePath() + " /etc/systemd/network; "
                 + "mkdir -p /run/systemd/netif; mount -t tmpfs -o mode=0755 tmpfs /run/systemd/netif; "
                 + "SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console exec " + NETWORKD;
-        return run(List.of("timeout", "-s", "TERM", String.valueOf(seconds), "ip", "netns", "exec", ns, "unshare", "-m",
-                "sh", "-c", script), seconds + 10).out;
+        StringBuilder log = new StringBuilder();
+        try {
+            Process p = new ProcessBuilder("ip", "netns", "exec", ns, "unshare", "-m", "sh", "-c", script).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            Thread reader = new Thread(() -> {
+                try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        synchronized (log) {
+                            log.append(line).append('\n');
+                            if (line.contains("Enumeration completed")) log.notifyAll();
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the process was stopped
+                }
+            });
+            reader.start();
+            long deadline = System.currentTimeMillis() + seconds * 1000L;
+            synchronized (log) {
+                while (log.indexOf("Enumeration completed") < 0 && System.currentTimeMillis() < deadline && p.isAlive()) {
+                    log.wait(Math.max(1, deadline - System.currentTimeMillis()));
+                }
+            }
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+            p.destroyForcibly();
+            reader.join(2000);
+        } catch (IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (log) {
+            return log.toString();
+        }
     }
 
     /** Lines where networkd complained about a configuration file: unknown keys, bad values, ignored sections. */

@@ -65,6 +65,25 @@ class RealToolsTest {
         }
     }
 
+    /**
+     * 200 random valid inventories (fuzz generator, both encapsulations): every nftables file, every
+     * rules.v4 and every systemd-networkd directory is accepted by the real tool.
+     */
+    @Test
+    void twoHundredRandomInventoriesAreAcceptedByTheRealTools(@TempDir Path dir) throws IOException {
+        int inventories = 0, files = 0, vxlan = 0;
+        for (long seed = 1; inventories < 200; seed++) {
+            String yaml = dev.meshc.fuzz.InventoryGenerator.generate(seed);
+            Map<String, byte[]> out = TestSupport.compile("random-" + seed + ".yml", yaml, null);
+            if (out.keySet().stream().anyMatch(p -> p.endsWith("60-meshc-vx.netdev"))) vxlan++;
+            files += checkTree(write(dir.resolve("r" + seed), out), hosts(out));
+            inventories++;
+        }
+        System.err.println("RealToolsTest: " + inventories + " random inventories (" + vxlan + " VXLAN, " + (inventories - vxlan)
+                + " GRE), " + files + " rulesets and networkd directories accepted");
+        assertTrue(vxlan > 50 && inventories - vxlan > 50, "both encapsulations");
+    }
+
     /** Controls: the checks above can fail. A bad key makes networkd warn; a bad rule makes nft and iptables refuse. */
     @Test
     void theChecksCatchBrokenFiles(@TempDir Path dir) throws IOException {
