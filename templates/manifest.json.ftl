@@ -1,7 +1,7 @@
 {
   "files": [
 <#list files as f>
-    {"path": "${f.path?json_string}", "sha256": "${f.sha256}", "size": ${f.size}}<#sep>,</#sep>
+    {"path": "${f.path?json_string}", "sha256": "${f.sha256}", "size": ${f.size?c}}<#sep>,</#sep>
 </#list>
   ],
   "generator": "meshc",

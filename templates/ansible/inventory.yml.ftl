@@ -4,7 +4,7 @@ all:
     meshc_encapsulation: ${encapsulation}
     meshc_overlay: ${overlay}
     meshc_vip_range: ${vip}
-    meshc_overlay_mtu: ${mtu}
+    meshc_overlay_mtu: ${mtu?c}
   hosts:
 <#list hosts as h>
     ${h.name}:

@@ -5,7 +5,7 @@
     {
       "host": "${r.host?json_string}",
       "ip": "${r.ip}",
-      "port": ${r.port},
+      "port": ${r.port?c},
       "rel": "${r.rel?json_string}",
       "scheme": "${r.scheme?json_string}",
       "service": "${r.service?json_string}",

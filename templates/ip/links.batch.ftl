@@ -1,8 +1,8 @@
 <#if host.encapsulation == "vxlan">
-link add ${host.tunnelDevice} type vxlan id ${host.vni} local ${host.underlay} dstport ${host.vxlanPort} nolearning
-link set ${host.tunnelDevice} address ${host.mac} mtu ${host.mtu} up
+link add ${host.tunnelDevice} type vxlan id ${host.vni?c} local ${host.underlay} dstport ${host.vxlanPort?c} nolearning
+link set ${host.tunnelDevice} address ${host.mac} mtu ${host.mtu?c} up
 <#else>
 link add ${host.tunnelDevice} type gre local ${host.underlay} ttl 64
-link set ${host.tunnelDevice} mtu ${host.mtu} up
+link set ${host.tunnelDevice} mtu ${host.mtu?c} up
 </#if>
 address replace ${host.gateway}/32 dev ${host.tunnelDevice}

@@ -33,13 +33,14 @@ COMMIT
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
+<#assign tunnel><#if host.encapsulation == "vxlan">-p udp --dport ${host.vxlanPort?c}<#else>-p gre</#if></#assign>
 <#list host.vmAddresses as a>
--A INPUT <#if host.encapsulation == "vxlan">-p udp --dport ${host.vxlanPort}<#else>-p gre</#if> -s ${a}/32 -j ACCEPT
+-A INPUT ${tunnel} -s ${a}/32 -j ACCEPT
 </#list>
--A INPUT <#if host.encapsulation == "vxlan">-p udp --dport ${host.vxlanPort}<#else>-p gre</#if> -m comment --comment "meshc tunnel filter" -j DROP
+-A INPUT ${tunnel} -m comment --comment "meshc tunnel filter" -j DROP
 -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 <#list host.allows as a>
--A FORWARD -s ${a.source}/32 -d ${a.destination}/32 -p ${a.protocol} --dport ${a.port} -j ACCEPT
+-A FORWARD -s ${a.source}/32 -d ${a.destination}/32 -p ${a.protocol} --dport ${a.port?c} -j ACCEPT
 </#list>
 -A FORWARD -d ${host.overlay} -m comment --comment "meshc allowlist" -j DROP
 -A FORWARD -d ${host.vipRange} -j DROP

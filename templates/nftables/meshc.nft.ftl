@@ -34,14 +34,14 @@ table ip meshc {
 <#if host.allows?has_content>
     elements = {
 <#list host.allows as a>
-      ${a.source} . ${a.destination} . ${a.protocol} . ${a.port}<#sep>,</#sep>
+      ${a.source} . ${a.destination} . ${a.protocol} . ${a.port?c}<#sep>,</#sep>
 </#list>
     }
 </#if>
   }
 <#list host.chains as ch>
 
-  # ${ch.target} (${ch.protocol}/${ch.port}): ${ch.backends?size} backend<#if ch.backends?size != 1>s</#if>
+  # ${ch.target} (${ch.protocol}/${ch.port?c}): ${ch.backends?size} backend<#if ch.backends?size != 1>s</#if>
   chain ${ch.nftChain} {
 <#if ch.backends?size == 1>
     dnat to ${ch.backends[0]}
@@ -66,7 +66,7 @@ table ip meshc {
   chain input {
     type filter hook input priority 0; policy accept;
 <#if host.encapsulation == "vxlan">
-    udp dport ${host.vxlanPort} ip saddr != @vms drop
+    udp dport ${host.vxlanPort?c} ip saddr != @vms drop
 <#else>
     ip protocol gre ip saddr != @vms drop
 </#if>

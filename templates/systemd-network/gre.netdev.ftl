@@ -3,7 +3,7 @@
 [NetDev]
 Name=${host.tunnelDevice}
 Kind=gre
-MTUBytes=${host.mtu}
+MTUBytes=${host.mtu?c}
 
 [Tunnel]
 Local=${host.underlay}

@@ -6,6 +6,8 @@ Name=${host.tunnelDevice}
 [Network]
 Address=${host.gateway}/32
 ConfigureWithoutCarrier=yes
+<#if host.encapsulation == "vxlan">
+<#assign vni = host.vni?c>
 <#list host.peers as p>
 
 # ${p.name} (${p.underlay})
@@ -16,14 +18,24 @@ GatewayOnLink=yes
 
 [Neighbor]
 Address=${p.gateway}
-<#if host.encapsulation == "vxlan">
 LinkLayerAddress=${p.mac}
 
 [BridgeFDB]
 MACAddress=${p.mac}
 Destination=${p.underlay}
-VNI=${host.vni}
-<#else>
-LinkLayerAddress=${p.underlay}
-</#if>
+VNI=${vni}
 </#list>
+<#else>
+<#list host.peers as p>
+
+# ${p.name} (${p.underlay})
+[Route]
+Destination=${p.subnet}
+Gateway=${p.gateway}
+GatewayOnLink=yes
+
+[Neighbor]
+Address=${p.gateway}
+LinkLayerAddress=${p.underlay}
+</#list>
+</#if>

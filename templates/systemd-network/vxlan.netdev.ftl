@@ -4,11 +4,11 @@
 Name=${host.tunnelDevice}
 Kind=vxlan
 MACAddress=${host.mac}
-MTUBytes=${host.mtu}
+MTUBytes=${host.mtu?c}
 
 [VXLAN]
-VNI=${host.vni}
+VNI=${host.vni?c}
 Local=${host.underlay}
-DestinationPort=${host.vxlanPort}
+DestinationPort=${host.vxlanPort?c}
 MacLearning=no
 Independent=yes

@@ -36,7 +36,7 @@ final class CheckCommand implements Callable<Integer> {
         Frontend.Result r = in.run();
         Main.report(common, in, r.diagnostics());
         if (!r.ok()) return ExitCode.INVALID;
-        List<FileChange> changes = Drift.compare(golden, Main.render(r, r.plan().get().vms().keySet(), templates));
+        List<FileChange> changes = Main.drift(r, golden, templates);
         if (changes.isEmpty()) {
             if (!common.quiet) Main.err().println("meshc: " + golden + " is up to date");
             return ExitCode.OK;

@@ -3,6 +3,8 @@ package dev.meshc.cli;
 import dev.meshc.diag.Code;
 import dev.meshc.diag.Diagnostic;
 import dev.meshc.diag.SourceSpan;
+import dev.meshc.diag.Timings;
+import dev.meshc.emit.Compilation;
 import dev.meshc.emit.OutputTree;
 import dev.meshc.plan.Frontend;
 import dev.meshc.plan.LockFile;
@@ -71,8 +73,14 @@ final class CompileCommand implements Callable<Integer> {
                 return ExitCode.USAGE;
             }
         }
-        List<Artifact> artifacts = Main.render(r, selected, templates);
-        OutputTree.Result w = new OutputTree(out).write(artifacts);
+        OutputTree.Result w;
+        try (OutputTree.Transaction tx = new OutputTree(out).begin()) {
+            Timings.mark("lock+recover");
+            Artifact manifest = Compilation.stream(r, selected, Main.templates(templates), Version.get(), tx::stage);
+            Timings.mark("render+stage");
+            w = tx.commit(manifest);
+            Timings.mark("commit");
+        }
         if (r.lockChanged()) writeLock(in.lock, LockFile.format(plan.lock()));
         if (!common.quiet && common.format == Reporter.Format.text) {
             Main.err().println("meshc: " + out + ": " + w.written().size() + " written, " + w.unchanged().size()

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = {"Compile a YAML inventory of VMs, services, containers and relationships into per-host",
                 "network artifacts for a stateless container overlay (systemd-networkd, nftables, iptables, ip -batch)."},
         subcommands = {ValidateCommand.class, CompileCommand.class, CheckCommand.class, PlanCommand.class,
-                ExplainCommand.class, VipCommand.class, SchemaCommand.class, CommandLine.HelpCommand.class},
+                ExplainCommand.class, VipCommand.class, SchemaCommand.class, FleetCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 invalid inventory, 2 usage error, 3 drift (check, --locked), 4 I/O failure."})
 public final class Main {
     private static PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
@@ -91,10 +91,17 @@ public final class Main {
         return ex.getMessage();
     }
 
-    static java.util.List<dev.meshc.render.Artifact> render(dev.meshc.plan.Frontend.Result r, java.util.Collection<String> hosts,
-                                                            java.nio.file.Path templatesDir) throws IOException {
-        var t = templatesDir == null ? dev.meshc.render.Templates.bundled() : dev.meshc.render.Templates.fromDirectory(templatesDir);
-        return dev.meshc.emit.Compilation.render(r, hosts, t, Version.get());
+    static dev.meshc.render.Templates templates(java.nio.file.Path dir) throws IOException {
+        return dir == null ? dev.meshc.render.Templates.bundled() : dev.meshc.render.Templates.fromDirectory(dir);
+    }
+
+    /** Compiles in memory and compares with {@code dir}, file by file, as artifacts are rendered. */
+    static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
+                                                         java.nio.file.Path templatesDir) throws IOException {
+        var comparison = new dev.meshc.emit.Drift.Comparison(dir);
+        var manifest = dev.meshc.emit.Compilation.stream(r, r.plan().get().vms().keySet(), templates(templatesDir), Version.get(), comparison);
+        comparison.accept(manifest);
+        return comparison.finish();
     }
 
     static PrintWriter out() {

@@ -1,6 +1,5 @@
 package dev.meshc.cli;
 
-import dev.meshc.emit.Drift;
 import dev.meshc.emit.PlanReport;
 import dev.meshc.plan.Frontend;
 import java.nio.file.Path;
@@ -36,7 +35,7 @@ final class PlanCommand implements Callable<Integer> {
         Main.report(common, in, r.diagnostics());
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();
-        PlanReport report = PlanReport.of(plan, Drift.compare(against, Main.render(r, plan.vms().keySet(), null)));
+        PlanReport report = PlanReport.of(plan, Main.drift(r, against, null));
         Main.out().print(json ? report.json() : report.text());
         Main.out().flush();
         return ExitCode.OK;

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -21,25 +23,48 @@ public final class Drift {
 
     /** Every file that would be added, changed or removed, sorted by path. meshc's own state files are ignored. */
     public static List<FileChange> compare(Path dir, List<Artifact> artifacts) throws IOException {
-        Map<String, byte[]> existing = new TreeMap<>();
-        if (Files.isDirectory(dir)) {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : (Iterable<Path>) s::iterator) {
-                    if (!Files.isRegularFile(p)) continue;
-                    String rel = dir.relativize(p).toString().replace('\\', '/');
-                    if (rel.equals(OutputTree.LOCK) || rel.equals(OutputTree.JOURNAL) || rel.endsWith(OutputTree.TEMP_SUFFIX)) continue;
-                    existing.put(rel, Files.readAllBytes(p));
+        Comparison c = new Comparison(dir);
+        for (Artifact a : artifacts) c.accept(a);
+        return c.finish();
+    }
+
+    /**
+     * Compares artifacts with the files under a directory as they stream in (from several threads),
+     * keeping only what differs, so a fleet-sized output is never held in memory.
+     */
+    public static final class Comparison implements Compilation.Sink {
+        private final Path dir;
+        private final Set<String> remaining = ConcurrentHashMap.newKeySet();
+        private final Map<String, FileChange> changes = new ConcurrentHashMap<>();
+
+        public Comparison(Path dir) throws IOException {
+            this.dir = dir;
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> s = Files.walk(dir)) {
+                    for (Path p : (Iterable<Path>) s::iterator) {
+                        if (!Files.isRegularFile(p)) continue;
+                        String rel = dir.relativize(p).toString().replace('\\', '/');
+                        if (rel.equals(OutputTree.LOCK) || rel.equals(OutputTree.JOURNAL) || rel.endsWith(OutputTree.TEMP_SUFFIX)) continue;
+                        remaining.add(rel);
+                    }
                 }
             }
         }
-        Map<String, FileChange> changes = new TreeMap<>();
-        for (Artifact a : artifacts) {
-            byte[] old = existing.remove(a.path());
-            if (old == null) changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.ADDED, null, a.bytes()));
-            else if (!Arrays.equals(old, a.bytes())) changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.CHANGED, old, a.bytes()));
+
+        @Override
+        public void accept(Artifact a) throws IOException {
+            if (!remaining.remove(a.path())) {
+                changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.ADDED, null, a.bytes()));
+                return;
+            }
+            byte[] old = Files.readAllBytes(dir.resolve(a.path()));
+            if (!Arrays.equals(old, a.bytes())) changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.CHANGED, old, a.bytes()));
         }
-        existing.forEach((p, b) -> changes.put(p, new FileChange(p, FileChange.Kind.REMOVED, b, null)));
-        return new ArrayList<>(changes.values());
+
+        public List<FileChange> finish() throws IOException {
+            for (String p : remaining) changes.put(p, new FileChange(p, FileChange.Kind.REMOVED, Files.readAllBytes(dir.resolve(p)), null));
+            return new ArrayList<>(new TreeMap<>(changes).values());
+        }
     }
 
     /** A reviewable unified diff ({@code a/} = on disk, {@code b/} = what meshc would write). */

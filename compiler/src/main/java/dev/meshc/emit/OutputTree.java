@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -52,62 +51,144 @@ public final class OutputTree {
         this.out = out;
     }
 
+    /** Writes a complete output (manifest included) in one transaction. */
     public Result write(List<Artifact> artifacts) throws IOException {
-        Files.createDirectories(out);
-        // File locks are per process; threads of one JVM (tests, embedding tools) queue here first.
-        synchronized (IN_PROCESS.computeIfAbsent(out.toRealPath(), k -> new Object())) {
-            try (FileChannel ch = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = ch.lock()) {
-                recover();
-                return writeLocked(artifacts);
+        try (Transaction tx = begin()) {
+            Artifact manifest = null;
+            for (Artifact a : artifacts) {
+                if (a.path().equals(ManifestRenderer.PATH)) manifest = a;
+                else tx.stage(a);
             }
+            if (manifest == null) throw new IOException("no manifest among the artifacts");
+            return tx.commit(manifest);
+        }
+    }
+
+    /**
+     * Takes the directory's lock (waiting for another compile to finish), completes or discards an
+     * interrupted write, and returns a transaction to stage files into.
+     */
+    public Transaction begin() throws IOException {
+        Files.createDirectories(out);
+        Object monitor = IN_PROCESS.computeIfAbsent(out.toRealPath(), k -> new java.util.concurrent.locks.ReentrantLock());
+        java.util.concurrent.locks.ReentrantLock inProcess = (java.util.concurrent.locks.ReentrantLock) monitor;
+        inProcess.lock(); // file locks are per process; threads of one JVM queue here first
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.lock();
+            recover();
+            return new Transaction(ch, lock, inProcess, PreviousManifest.read(out));
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) ch.close();
+            inProcess.unlock();
+            throw e;
         }
     }
 
     private static final java.util.concurrent.ConcurrentMap<Path, Object> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private Result writeLocked(List<Artifact> artifacts) throws IOException {
-        Map<String, String> previous = PreviousManifest.read(out);
-        List<String> written = new ArrayList<>(), unchanged = new ArrayList<>();
-        Set<String> produced = new TreeSet<>();
-        Artifact manifest = null;
-        for (Artifact a : artifacts) {
-            if (!isSafeRelative(a.path())) throw new IOException("refusing to write outside the output directory: " + a.path());
-            produced.add(a.path());
-            if (a.path().equals(ManifestRenderer.PATH)) {
-                manifest = a;
-                continue;
-            }
-            stage(a, written, unchanged);
-        }
-        if (manifest != null) stage(manifest, written, unchanged); // renamed last
-        List<String> removed = new ArrayList<>();
-        for (String p : previous.keySet()) {
-            if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
-        }
-        if (written.isEmpty() && removed.isEmpty()) return new Result(written, unchanged, removed);
+    /**
+     * One write: {@link #stage} files (from any thread), then {@link #commit} with the manifest.
+     * Closing without committing discards what was staged and leaves the old tree.
+     */
+    public final class Transaction implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+        private final java.util.concurrent.locks.ReentrantLock inProcess;
+        private final Map<String, String> previous;
+        private final Set<String> produced = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final List<String> unchanged = java.util.Collections.synchronizedList(new ArrayList<>());
+        private boolean done;
 
-        StringBuilder journal = new StringBuilder();
-        for (String p : written) journal.append("R ").append(p).append('\n');
-        for (String p : removed) journal.append("D ").append(p).append('\n');
-        Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
-        writeDurably(tmp, journal.toString().getBytes(StandardCharsets.UTF_8));
-        move(tmp, out.resolve(JOURNAL)); // the commit point
-        fsyncDir(out);
-        apply(journal.toString());
-        return new Result(written, unchanged, removed);
+        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Map<String, String> previous) {
+            this.channel = channel;
+            this.lock = lock;
+            this.inProcess = inProcess;
+            this.previous = previous;
+        }
+
+        /** Writes the artifact to a temp file beside its target, unless the target already has these bytes. */
+        public void stage(Artifact a) throws IOException {
+            if (!isSafeRelative(a.path()) || a.path().equals(ManifestRenderer.PATH)) {
+                throw new IOException("refusing to write " + a.path() + " into the output directory");
+            }
+            if (!produced.add(a.path())) throw new IOException("two artifacts with the path " + a.path());
+            OutputTree.this.stage(a, written, unchanged);
+        }
+
+        /** Stages the manifest last, commits the journal and applies it. */
+        public Result commit(Artifact manifest) throws IOException {
+            List<String> files = new ArrayList<>(written);
+            files.sort(null);
+            List<String> same = new ArrayList<>(unchanged);
+            same.sort(null);
+            List<String> manifestWritten = new ArrayList<>(), manifestSame = new ArrayList<>();
+            OutputTree.this.stage(manifest, manifestWritten, manifestSame);
+            produced.add(manifest.path());
+            files.addAll(manifestWritten); // renamed last
+            same.addAll(manifestSame);
+            List<String> removed = new ArrayList<>();
+            for (String p : previous.keySet()) {
+                if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
+            }
+            done = true;
+            if (files.isEmpty() && removed.isEmpty()) return new Result(files, same, removed);
+            StringBuilder journal = new StringBuilder();
+            for (String p : files) journal.append("R ").append(p).append('\n');
+            for (String p : removed) journal.append("D ").append(p).append('\n');
+            Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
+            writeDurably(tmp, journal.toString().getBytes(StandardCharsets.UTF_8));
+            move(tmp, out.resolve(JOURNAL)); // the commit point
+            fsyncDir(out);
+            apply(journal.toString());
+            return new Result(files, same, removed);
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                if (!done) {
+                    for (String p : written) Files.deleteIfExists(temp(out.resolve(p)));
+                }
+            } finally {
+                try {
+                    lock.release();
+                    channel.close();
+                } finally {
+                    inProcess.unlock();
+                }
+            }
+        }
     }
+
+    private final Set<Path> knownDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private void stage(Artifact a, List<String> written, List<String> unchanged) throws IOException {
         Path target = out.resolve(a.path());
-        if (Files.isRegularFile(target) && Files.size(target) == a.bytes().length
-                && Arrays.equals(Files.readAllBytes(target), a.bytes())) {
+        if (Files.isRegularFile(target) && sameBytes(target, a.bytes())) { // a stat is far cheaper than a thrown NoSuchFileException
             unchanged.add(a.path());
             return;
         }
-        Files.createDirectories(target.getParent());
+        Path dir = target.getParent();
+        if (!knownDirectories.contains(dir)) {
+            Files.createDirectories(dir);
+            knownDirectories.add(dir);
+        }
         Files.write(temp(target), a.bytes());
         written.add(a.path());
+    }
+
+    private static boolean sameBytes(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (ch.size() != bytes.length) return false;
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(bytes.length);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) { }
+            return Arrays.equals(buf.array(), bytes);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
     }
 
     /** Completes a committed write or discards an uncommitted one. Safe to call at any time under the lock. */
@@ -125,21 +206,39 @@ public final class OutputTree {
     }
 
     private void apply(String journal) throws IOException {
+        List<String> renames = new ArrayList<>(), deletes = new ArrayList<>();
         for (String line : journal.split("\n")) {
-            if (line.length() < 3) continue;
-            String p = line.substring(2);
-            if (!isSafeRelative(p)) continue;
+            if (line.length() < 3 || !isSafeRelative(line.substring(2))) continue;
+            (line.charAt(0) == 'R' ? renames : deletes).add(line.substring(2));
+        }
+        // Renames are independent of each other: in parallel (a fleet's output is 10^5 files), the manifest last.
+        boolean manifestLast = !renames.isEmpty() && renames.get(renames.size() - 1).equals(ManifestRenderer.PATH);
+        List<String> parallel = manifestLast ? renames.subList(0, renames.size() - 1) : renames;
+        try {
+            parallel.parallelStream().forEach(p -> {
+                try {
+                    renameStaged(p);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+        if (manifestLast) renameStaged(ManifestRenderer.PATH);
+        for (String p : deletes) {
             Path target = out.resolve(p);
-            if (line.charAt(0) == 'R') {
-                Path t = temp(target);
-                if (Files.exists(t)) move(t, target);
-            } else if (line.charAt(0) == 'D') {
-                Files.deleteIfExists(target);
-                pruneEmptyParents(target.getParent());
-            }
+            Files.deleteIfExists(target);
+            pruneEmptyParents(target.getParent());
         }
         fsyncDir(out);
         Files.deleteIfExists(out.resolve(JOURNAL));
+    }
+
+    private void renameStaged(String path) throws IOException {
+        Path target = out.resolve(path);
+        Path t = temp(target);
+        if (Files.exists(t)) move(t, target);
     }
 
     private void pruneEmptyParents(Path dir) throws IOException {

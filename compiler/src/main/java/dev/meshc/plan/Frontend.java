@@ -3,6 +3,7 @@ package dev.meshc.plan;
 import dev.meshc.diag.Code;
 import dev.meshc.diag.Diagnostic;
 import dev.meshc.diag.Diagnostics;
+import dev.meshc.diag.Timings;
 import dev.meshc.load.InputLimits;
 import dev.meshc.load.InventorySchema;
 import dev.meshc.load.SourceTree;
@@ -42,11 +43,16 @@ public final class Frontend {
      */
     public static Result run(String file, byte[] yaml, String lockFile, String lockText, InputLimits limits) {
         Diagnostics diags = new Diagnostics();
+        Timings.mark("read");
         Optional<SourceTree> tree = new YamlReader(limits).read(file, yaml, diags);
+        Timings.mark("yaml");
         if (tree.isEmpty()) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
         if (!InventorySchema.check(tree.get(), diags)) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
+        Timings.mark("schema");
         Inventory inv = InventoryReader.read(tree.get());
+        Timings.mark("model");
         if (!InventoryValidator.validate(inv, diags)) return fail(tree, Optional.of(inv), Lock.EMPTY, diags);
+        Timings.mark("validate");
         Lock previous = lockText == null ? Lock.EMPTY : LockFile.parse(lockFile, lockText, diags);
         if (diags.hasErrors()) return fail(tree, Optional.of(inv), previous, diags);
         AddressLayout layout = new AddressLayout(inv.network().underlay(), inv.network().overlay());
@@ -58,6 +64,7 @@ public final class Frontend {
                     + alloc.lock().entries().get(name).index() + " and a new address");
         }
         Plan plan = Planner.plan(inv, alloc.lock());
+        Timings.mark("plan");
         return new Result(tree, Optional.of(inv), Optional.of(plan), previous, diags.sorted());
     }
 

@@ -24,14 +24,8 @@ final class HostPlanner {
         if (self == null) throw new IllegalArgumentException("no VM " + vmName);
         Network net = plan.inventory().network();
 
-        List<HostPlan.Peer> peers = new ArrayList<>();
-        List<Integer> vmAddrs = new ArrayList<>();
-        for (VmPlan vm : plan.vms().values()) {
-            vmAddrs.add(vm.vm().underlay());
-            if (vm == self) continue;
-            peers.add(new HostPlan.Peer(vm.name(), ip(vm.vm().underlay()), vm.subnet().toString(), ip(vm.gateway()), vm.mac()));
-        }
-        vmAddrs.sort(Planner.UNSIGNED);
+        List<HostPlan.Peer> peers = new ArrayList<>(plan.peers().size());
+        for (HostPlan.Peer p : plan.peers()) if (!p.name().equals(vmName)) peers.add(p);
 
         List<ContainerPlan> local = new ArrayList<>(plan.containersByVm().getOrDefault(vmName, List.of()));
         local.sort(Comparator.comparingInt(ContainerPlan::index));
@@ -51,7 +45,7 @@ final class HostPlanner {
                 if (t.backends().isEmpty()) continue; // R410: nothing to balance to; the VIP stays dropped
                 usedTargets.put(t.key(), t);
                 long key = (Ipv4.unsigned(c.address()) << 32) | Ipv4.unsigned(b.vip());
-                vipEntries.put(key, new HostPlan.VipEntry(ip(c.address()), ip(b.vip()), nftChain(t), iptChain(t), b.relationship()));
+                vipEntries.put(key, new HostPlan.VipEntry(ip(c.address()), ip(b.vip()), nftChain(t), plan.iptChains().get(t.key()), b.relationship()));
             }
         }
         for (ContainerPlan backend : local) {
@@ -68,7 +62,7 @@ final class HostPlanner {
         for (Target t : usedTargets.values()) {
             List<String> backends = new ArrayList<>();
             for (int b : t.backends()) backends.add(ip(b));
-            chains.add(new HostPlan.Chain(nftChain(t), iptChain(t), t.key(), t.protocol().id(), t.port(), backends));
+            chains.add(new HostPlan.Chain(nftChain(t), plan.iptChains().get(t.key()), t.key(), t.protocol().id(), t.port(), backends));
         }
         List<HostPlan.Allow> allowList = new ArrayList<>();
         for (long[] a : allows) {
@@ -76,13 +70,11 @@ final class HostPlanner {
         }
 
         boolean vxlan = net.encapsulation() == Encapsulation.VXLAN;
-        List<String> vmAddresses = new ArrayList<>();
-        for (int a : vmAddrs) vmAddresses.add(ip(a));
         return new HostPlan(self.name(), ip(self.vm().underlay()), self.vm().iface(), self.subnet().toString(),
                 ip(self.gateway()), self.mac(), net.encapsulation().id(), vxlan ? "meshc-vx" : "meshc-gre",
                 net.vni(), net.vxlanPort(), net.overlayMtu(), net.mtu(),
                 net.overlay().toString(), net.vip().toString(),
-                peers, vmAddresses, locals, new ArrayList<>(vipEntries.values()), chains, allowList);
+                peers, plan.vmAddresses(), locals, new ArrayList<>(vipEntries.values()), chains, allowList);
     }
 
     private static long[] allow(int src, int dst, Target t) {

@@ -21,7 +21,10 @@ public record Plan(Inventory inventory, AddressLayout layout, VipRange vipRange,
                    Map<String, List<ContainerPlan>> containersByService,
                    Map<String, List<Target>> targetsByService,
                    Map<String, List<String>> consumersOfTarget,
-                   Lock lock) {
+                   Lock lock,
+                   List<HostPlan.Peer> peers,
+                   List<String> vmAddresses,
+                   Map<String, String> iptChains) {
 
     public HostPlan host(String vm) {
         return HostPlanner.plan(this, vm);

@@ -70,8 +70,21 @@ public final class Planner {
         consumers.values().forEach(Collections::sort);
         Map<String, List<Target>> targetsByService = new HashMap<>();
         targets.values().forEach(t -> targetsByService.computeIfAbsent(t.service(), s -> new ArrayList<>()).add(t));
+        // Formatted once for the fleet instead of once per host: at a thousand VMs every host lists every other.
+        List<HostPlan.Peer> peers = new ArrayList<>();
+        List<Integer> underlays = new ArrayList<>();
+        for (VmPlan v : vms.values()) {
+            peers.add(v.asPeer());
+            underlays.add(v.vm().underlay());
+        }
+        underlays.sort(UNSIGNED);
+        List<String> vmAddresses = new ArrayList<>();
+        for (int a : underlays) vmAddresses.add(dev.meshc.model.Ipv4.format(a));
+        Map<String, String> iptChains = new HashMap<>();
+        for (Target t : targets.values()) iptChains.put(t.key(), HostPlanner.iptChain(t));
         return new Plan(inv, layout, vipRange, Sorted.copy(vms), Sorted.copy(containers), Sorted.copy(bindings),
-                Sorted.copy(targets), freeze(byVm), freeze(byService), freeze(targetsByService), freeze(consumers), lock);
+                Sorted.copy(targets), freeze(byVm), freeze(byService), freeze(targetsByService), freeze(consumers), lock,
+                List.copyOf(peers), List.copyOf(vmAddresses), Map.copyOf(iptChains));
     }
 
     private static <T> Map<String, List<T>> freeze(Map<String, List<T>> m) {

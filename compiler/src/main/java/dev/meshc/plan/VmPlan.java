@@ -7,6 +7,12 @@ import java.util.Locale;
 /** A VM with its overlay subnet and gateway. */
 public record VmPlan(Vm vm, Cidr subnet, int gateway) {
 
+    /** This VM as its peers see it, formatted once for the whole fleet. */
+    public HostPlan.Peer asPeer() {
+        return new HostPlan.Peer(name(), dev.meshc.model.Ipv4.format(vm.underlay()), subnet.toString(),
+                dev.meshc.model.Ipv4.format(gateway), mac());
+    }
+
     public String name() {
         return vm.name();
     }

@@ -2,7 +2,6 @@ package dev.meshc.render;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,9 +21,8 @@ public final class ManifestRenderer {
     private ManifestRenderer() {
     }
 
-    public static Artifact render(List<Artifact> artifacts, String inventorySha256, String lockSha256, String version, Templates t) {
-        List<Entry> files = new ArrayList<>();
-        for (Artifact a : artifacts) files.add(new Entry(a.path(), sha256(a.bytes()), a.bytes().length));
+    /** @param files every other file, sorted by path */
+    public static Artifact render(List<Entry> files, String inventorySha256, String lockSha256, String version, Templates t) {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("files", files);
         model.put("inventorySha256", inventorySha256);

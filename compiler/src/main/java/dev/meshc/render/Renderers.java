@@ -19,11 +19,16 @@ public final class Renderers {
     private Renderers() {
     }
 
+    /** The fleet-wide artifacts (everything outside {@code hosts/}, manifest excluded). */
+    public static List<Artifact> renderFleet(Plan plan, Templates templates) {
+        return List.of(AnsibleInventoryRenderer.render(plan, templates));
+    }
+
     /** Every artifact of the given hosts plus the fleet-wide ones, sorted by path (manifest excluded). */
     public static List<Artifact> render(Plan plan, Collection<String> hosts, Templates templates) {
         List<Artifact> out = new ArrayList<>();
         for (String vm : hosts) out.addAll(renderHost(plan, vm, templates));
-        out.add(AnsibleInventoryRenderer.render(plan, templates));
+        out.addAll(renderFleet(plan, templates));
         out.sort(null);
         return out;
     }

@@ -10,7 +10,7 @@ import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
 import java.io.IOException;
-import java.io.StringWriter;
+import java.io.StringWriter; // see TextBuffer
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -44,7 +44,7 @@ public final class Templates {
 
     private static Configuration base() {
         Configuration c = new Configuration(Configuration.VERSION_2_3_34);
-        c.setObjectWrapper(new DefaultObjectWrapperBuilder(Configuration.VERSION_2_3_34).build());
+        c.setObjectWrapper(new RecordWrapper());
         c.setDefaultEncoding("UTF-8");
         c.setLocale(Locale.ROOT);
         c.setLocalizedLookup(false);
@@ -66,13 +66,51 @@ public final class Templates {
     public String render(String name, Map<String, ?> model) {
         try {
             Template t = cfg.getTemplate(name);
-            StringWriter out = new StringWriter(4096);
+            TextBuffer out = new TextBuffer();
             t.process(model, out);
             return out.toString();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (TemplateException e) {
             throw new TemplateFailure(name, e);
+        }
+    }
+
+    /** {@link StringWriter} synchronises every write (it wraps a StringBuffer); templates write tiny pieces. */
+    private static final class TextBuffer extends java.io.Writer {
+        private final StringBuilder sb = new StringBuilder(8192);
+
+        @Override
+        public void write(char[] cbuf, int off, int len) {
+            sb.append(cbuf, off, len);
+        }
+
+        @Override
+        public void write(String str) {
+            sb.append(str);
+        }
+
+        @Override
+        public void write(String str, int off, int len) {
+            sb.append(str, off, off + len);
+        }
+
+        @Override
+        public void write(int c) {
+            sb.append((char) c);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public String toString() {
+            return sb.toString();
         }
     }
 
