@@ -76,7 +76,9 @@ final class CompileCommand implements Callable<Integer> {
         OutputTree.Result w;
         try (OutputTree.Transaction tx = new OutputTree(out).begin()) {
             Timings.mark("lock+recover");
-            Artifact manifest = Compilation.stream(r, selected, Main.templates(templates), Version.get(), tx::stage);
+            Progress progress = Progress.start(common, "rendering hosts", selected.size());
+            Artifact manifest = Compilation.stream(r, selected, Main.templates(templates), Version.get(), tx::stage, progress::step);
+            progress.finish();
             Timings.mark("render+stage");
             w = tx.commit(manifest);
             Timings.mark("commit");

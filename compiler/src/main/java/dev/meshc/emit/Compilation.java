@@ -35,6 +35,12 @@ public final class Compilation {
     /** Streams every artifact except the manifest to {@code sink}; returns the manifest. */
     public static Artifact stream(Frontend.Result result, Collection<String> hosts, Templates templates, String version, Sink sink)
             throws IOException {
+        return stream(result, hosts, templates, version, sink, () -> { });
+    }
+
+    /** As above, calling {@code hostDone} (from any thread) after each host: progress for long compiles. */
+    public static Artifact stream(Frontend.Result result, Collection<String> hosts, Templates templates, String version, Sink sink,
+                                  Runnable hostDone) throws IOException {
         Plan plan = result.plan().orElseThrow();
         List<ManifestRenderer.Entry> entries = Collections.synchronizedList(new ArrayList<>());
         Sink recording = a -> {
@@ -53,6 +59,7 @@ public final class Compilation {
                         throw new UncheckedIOException(e);
                     }
                 }
+                hostDone.run();
             })).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -13,8 +13,10 @@ public record SourceTree(String file, JsonNode root, Map<String, SourceSpan> val
                          Map<String, SourceSpan> keySpans) {
 
     public SourceTree {
-        valueSpans = Map.copyOf(valueSpans);
-        keySpans = Map.copyOf(keySpans);
+        // Views, not copies: an XL inventory has about a million positions, and the reader that
+        // built these maps hands them over and never touches them again.
+        valueSpans = java.util.Collections.unmodifiableMap(valueSpans);
+        keySpans = java.util.Collections.unmodifiableMap(keySpans);
     }
 
     /** Where the value at {@code pointer} starts; falls back to the nearest enclosing value. */

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""meshc benchmarks: compile times and memory per fleet size, ratios measured side by side in one
+run, start-up with and without a class-data archive, and the data plane in network namespaces.
+Writes docs/performance.md and docs/performance.svg. Usage: bench/run [--quick]"""
+import json, os, platform, re, shutil, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JAR = os.path.join(ROOT, "compiler/target/meshc.jar")
+QUICK = "--quick" in sys.argv
+REPS = 3 if QUICK else 5
+WORK = "/dev/shm/meshc-bench" if os.path.isdir("/dev/shm") else "/tmp/meshc-bench"
+JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g"]
+NETCHECK = os.path.join(ROOT, "compiler/src/test/resources/e2e/netcheck.py")
+results, notes = {}, []
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def run_timed(cmd, prepare=None, reps=REPS, env=None):
+    """Median wall seconds and median peak RSS (KiB) of cmd over reps runs (GNU time)."""
+    walls, rss, outs = [], [], []
+    for _ in range(reps):
+        if prepare:
+            prepare()
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True, env=env)
+        walls.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            raise SystemExit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+        m = re.search(r"MAXRSS (\d+)", p.stderr)
+        rss.append(int(m.group(1)) if m else 0)
+        outs.append(p.stderr)
+    return statistics.median(walls), statistics.median(rss), outs[-1]
+
+
+def meshc(*args):
+    return JAVA + ["-jar", JAR] + list(args)
+
+
+def tree_bytes(path):
+    total = files = 0
+    for d, _, fs in os.walk(path):
+        for f in fs:
+            total += os.path.getsize(os.path.join(d, f))
+            files += 1
+    return total, files
+
+
+def rm(path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def compile_benchmarks():
+    sizes = ["S", "M", "L"] if QUICK else ["S", "M", "L", "XL"]
+    for s in ["S", "M", "L", "XL"]:
+        subprocess.run(meshc("fleet", s, "-o", f"{WORK}/{s}.yml"), check=True)
+        subprocess.run(meshc("validate", f"{WORK}/{s}.yml", "--lock", f"{WORK}/{s}.lock", "-q"), check=True)
+        if not os.path.exists(f"{WORK}/{s}.lock"):
+            # validate writes nothing; the first compile writes the lock (not timed)
+            subprocess.run(meshc("compile", f"{WORK}/{s}.yml", "-o", f"{WORK}/lockgen", "--lock", f"{WORK}/{s}.lock", "--host", "vm-00000", "-q"), check=True)
+            rm(f"{WORK}/lockgen")
+    for s in sizes:
+        out = f"{WORK}/out-{s}"
+        reps = 3 if s == "XL" else REPS
+        log(f"compile {s} x{reps}")
+        wall, rss, _ = run_timed(meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "-q"),
+                                 prepare=lambda: rm(out), reps=reps)
+        size, files = tree_bytes(out)
+        results[f"compile_{s}"] = {"wall": wall, "rss_kib": rss, "bytes": size, "files": files}
+        if s == "L":
+            log("cp -r of the L output")
+            cpw, cprss, _ = run_timed(["cp", "-r", out, f"{WORK}/cp-L"], prepare=lambda: rm(f"{WORK}/cp-L"))
+            rm(f"{WORK}/cp-L")
+            results["cp_L"] = {"wall": cpw, "rss_kib": cprss}
+            log("no-op recompile L")
+            w, r, err = run_timed(meshc("compile", f"{WORK}/L.yml", "-o", out, "--lock", f"{WORK}/L.lock"))
+            m = re.search(r"(\d+) written, (\d+) unchanged", err)
+            results["noop_L"] = {"wall": w, "rss_kib": r, "written": int(m.group(1)), "unchanged": int(m.group(2))}
+            log("validate L")
+            w, r, _ = run_timed(meshc("validate", f"{WORK}/L.yml", "--lock", f"{WORK}/L.lock", "-q"))
+            results["validate_L"] = {"wall": w, "rss_kib": r}
+        if s != "XL":
+            rm(out)
+        else:
+            results["xl_out"] = out
+    for s in ["L", "XL"]:
+        out = f"{WORK}/host-{s}"
+        log(f"compile --host {s}")
+        w, r, _ = run_timed(meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "--host", "vm-00000", "-q"),
+                            prepare=lambda: rm(out))
+        size, files = tree_bytes(out)
+        results[f"host_{s}"] = {"wall": w, "rss_kib": r, "bytes": size, "files": files}
+        if s == "XL" and "xl_out" not in results:
+            results["xl_host_dir"] = out + "/hosts/vm-00000"
+        elif s == "L":
+            rm(out)
+
+
+def startup_benchmarks():
+    jsa = f"{WORK}/meshc.jsa"
+    base = ["java", "-XX:+UseParallelGC", "-Xmx1g"]
+    w, r, _ = run_timed(base + ["-Xshare:auto", "-jar", JAR, "vip", "db"], reps=11)
+    results["start_17"] = {"wall": w, "rss_kib": r}
+    subprocess.run(base + [f"-XX:ArchiveClassesAtExit={jsa}", "-jar", JAR, "vip", "db"], capture_output=True, check=True)
+    w, r, _ = run_timed(base + [f"-XX:SharedArchiveFile={jsa}", "-jar", JAR, "vip", "db"], reps=11)
+    results["start_17_appcds"] = {"wall": w, "rss_kib": r}
+    j25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
+    if os.path.exists(j25):
+        aot = f"{WORK}/meshc.aot"
+        b25 = [j25, "-XX:+UseParallelGC", "-Xmx1g"]
+        w, r, _ = run_timed(b25 + ["-jar", JAR, "vip", "db"], reps=11)
+        results["start_25"] = {"wall": w, "rss_kib": r}
+        subprocess.run(b25 + [f"-XX:AOTCacheOutput={aot}", "-jar", JAR, "vip", "db"], capture_output=True, check=True)
+        w, r, _ = run_timed(b25 + [f"-XX:AOTCache={aot}", "-jar", JAR, "vip", "db"], reps=11)
+        results["start_25_aot"] = {"wall": w, "rss_kib": r}
+
+
+# ---------------------------------------------------------------- data plane (root, namespaces)
+
+def sh(cmd, check=True):
+    p = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise SystemExit(f"failed: {cmd}\n{p.stdout}{p.stderr}")
+    return p.stdout
+
+
+def ns(name, cmd, check=True):
+    return sh(f"ip netns exec {name} sh -c '{cmd}'", check)
+
+
+def vip_inventory(n):
+    lines = ["version: 1", "network:", "  underlay: 192.168.1.0/24", "  overlay: 10.0.0.0/8", "  encapsulation: vxlan",
+             "vms:", "  vm-a: {underlay: 192.168.1.10}", "services:", "  app:", "    relationships:", "      db: db:pg",
+             "  db:", "    endpoints:", "      pg: {port: 5432}", "containers:", "  db-1: {service: db, vm: vm-a, index: 1}"]
+    for i in range(n):
+        lines.append(f"  app-{i:05d}: {{service: app, vm: vm-a, index: {i + 2}}}")
+    return "\n".join(lines) + "\n"
+
+
+def connection_rate(tag, n, rules):
+    """New TCP connections per second from the consumer with the highest address (the last iptables rule) to the VIP."""
+    d = f"{WORK}/vip-{n}"
+    rm(d)
+    os.makedirs(d)
+    open(f"{d}/inv.yml", "w").write(vip_inventory(n))
+    subprocess.run(meshc("compile", f"{d}/inv.yml", "-o", f"{d}/out", "-q"), check=True)
+    net = json.load(open(f"{d}/out/hosts/vm-a/containers/db-1/network.json"))
+    client = f"app-{n - 1:05d}"
+    cnet = json.load(open(f"{d}/out/hosts/vm-a/containers/{client}/network.json"))
+    vip = json.load(open(f"{d}/out/hosts/vm-a/containers/{client}/relationships.json"))["db"][0]["ip"]
+    vm, cns, bns = f"mb{tag}vm", f"mb{tag}c", f"mb{tag}b"
+    for x in (vm, cns, bns):
+        sh(f"ip netns del {x} 2>/dev/null; ip netns add {x}")
+    try:
+        ns(vm, "sysctl -q -w net.ipv4.ip_forward=1; ip link set lo up")
+        for name, c in ((bns, net), (cns, cnet)):
+            dev = c["host_interface"]
+            sh(f"ip -n {vm} link add {dev} type veth peer name eth0 netns {name}")
+            ns(vm, f"ip link set {dev} up; ip addr add {c['gateway']}/32 dev {dev}; ip route add {c['address']}/32 dev {dev} scope link")
+            ns(name, f"ip link set lo up; ip addr add {c['address']}/32 dev eth0; ip link set eth0 up; ip route add default via {c['gateway']} dev eth0 onlink")
+        if rules == "nft":
+            ns(vm, f"nft -f {d}/out/hosts/vm-a/nftables/meshc.nft")
+        else:
+            ns(vm, f"iptables-restore {d}/out/hosts/vm-a/iptables/rules.v4")
+        srv = subprocess.Popen(["ip", "netns", "exec", bns, "python3", NETCHECK, "serve", "db-1", "5432"], stdout=subprocess.PIPE, text=True)
+        srv.stdout.readline()
+        counts = 3000
+        rates = []
+        for rep in range(3):
+            t0 = time.perf_counter()
+            out = ns(cns, f"python3 {NETCHECK} connect {vip} 5432 {counts} {10000 + rep * counts}")
+            dt = time.perf_counter() - t0
+            res = json.loads(out.strip().splitlines()[-1])
+            if res["failed"]:
+                notes.append(f"{rules} {n}: {res['failed']} failed connections")
+            rates.append(sum(res["replies"].values()) / dt)
+        srv.kill()
+        return statistics.median(rates)
+    finally:
+        for x in (vm, cns, bns):
+            sh(f"ip netns pids {x} | xargs -r kill -9; ip netns del {x}", check=False)
+
+
+def load_benchmarks():
+    host = results.get("xl_host_dir") or (results.get("xl_out", "") + "/hosts/vm-00000")
+    if not os.path.isdir(host):
+        return
+    name = "mbload"
+    sh(f"ip netns del {name} 2>/dev/null; ip netns add {name}")
+    local = re.search(r"Local=(\S+)", open(f"{host}/systemd-network/60-meshc-vx.netdev").read()).group(1)
+    try:
+        # The VM's underlay address must exist for the VXLAN device to come up.
+        ns(name, f"ip link set lo up; ip link add eth0 type veth peer name eth0p; ip addr add {local}/16 dev eth0; ip link set eth0 up; ip link set eth0p up")
+        def timed(cmd, reps=5, before=None):
+            ts = []
+            for _ in range(reps):
+                if before:
+                    ns(name, before, check=False)
+                t0 = time.perf_counter()
+                ns(name, cmd)
+                ts.append(time.perf_counter() - t0)
+            return statistics.median(ts)
+        results["load_nft"] = timed(f"nft -f {host}/nftables/meshc.nft")
+        results["load_iptables"] = timed(f"iptables-restore {host}/iptables/rules.v4")
+        results["load_ipbatch"] = timed(
+            f"ip -batch {host}/ip/links.batch && ip -batch {host}/ip/neighbors.batch && bridge -batch {host}/ip/fdb.batch && ip -batch {host}/ip/routes.batch",
+            before="ip link del meshc-vx")
+        results["peers"] = sum(1 for _ in open(f"{host}/ip/routes.batch"))
+        ns(name, "ip link del meshc-vx", check=False)
+        # systemd-networkd: from start until every peer route is installed
+        ts = []
+        for _ in range(3):
+            ns(name, "ip link del meshc-vx", check=False)
+            script = (f"mount -o remount,bind,ro /sys; mount --bind {host}/systemd-network /etc/systemd/network; "
+                      "mkdir -p /run/systemd/netif; mount -t tmpfs -o mode=0755 tmpfs /run/systemd/netif; "
+                      "exec /lib/systemd/systemd-networkd")
+            t0 = time.perf_counter()
+            p = subprocess.Popen(["ip", "netns", "exec", name, "unshare", "-m", "sh", "-c", script],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = None
+            while time.perf_counter() - t0 < 120:
+                n = sh(f"ip -n {name} route show | grep -c onlink || true").strip()
+                neigh = sh(f"ip -n {name} neigh show dev meshc-vx 2>/dev/null | grep -c PERMANENT || true").strip()
+                if n.isdigit() and int(n) >= results["peers"] and neigh.isdigit() and int(neigh) >= results["peers"]:
+                    done = time.perf_counter() - t0
+                    break
+                time.sleep(0.05)
+            p.kill()
+            p.wait()
+            ts.append(done if done is not None else float("inf"))
+        results["load_networkd"] = statistics.median(ts)
+    finally:
+        sh(f"ip netns pids {name} | xargs -r kill -9; ip netns del {name}", check=False)
+
+
+# ---------------------------------------------------------------- report
+
+def svg(path):
+    sizes = [s for s in ["S", "M", "L", "XL"] if f"compile_{s}" in results]
+    W, H, pad = 640, 300, 50
+    secs = [results[f"compile_{s}"]["wall"] for s in sizes]
+    mbs = [results[f"compile_{s}"]["bytes"] / 2**20 for s in sizes]
+    ms, mm = max(secs) * 1.15, max(mbs) * 1.15
+    bw = (W - 2 * pad) / len(sizes) / 3
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+             f'<text x="{W/2}" y="18" text-anchor="middle" font-size="14">meshc full compile: wall time and output size per fleet size</text>',
+             f'<line x1="{pad}" y1="{H-pad}" x2="{W-pad}" y2="{H-pad}" stroke="black"/>']
+    for i, s in enumerate(sizes):
+        x0 = pad + i * (W - 2 * pad) / len(sizes) + bw / 2
+        h1 = (H - 2 * pad) * secs[i] / ms
+        h2 = (H - 2 * pad) * mbs[i] / mm
+        parts.append(f'<rect x="{x0:.1f}" y="{H-pad-h1:.1f}" width="{bw:.1f}" height="{h1:.1f}" fill="#3b6ea8"/>')
+        parts.append(f'<text x="{x0+bw/2:.1f}" y="{H-pad-h1-4:.1f}" text-anchor="middle">{secs[i]:.1f} s</text>')
+        parts.append(f'<rect x="{x0+bw:.1f}" y="{H-pad-h2:.1f}" width="{bw:.1f}" height="{h2:.1f}" fill="#e0a030"/>')
+        parts.append(f'<text x="{x0+1.5*bw:.1f}" y="{H-pad-h2-16:.1f}" text-anchor="middle">{mbs[i]:.0f} MiB</text>')
+        parts.append(f'<text x="{x0+bw:.1f}" y="{H-pad+16}" text-anchor="middle">{s}</text>')
+    parts.append(f'<rect x="{pad}" y="{H-18}" width="12" height="10" fill="#3b6ea8"/><text x="{pad+16}" y="{H-9}">wall time (median)</text>')
+    parts.append(f'<rect x="{pad+170}" y="{H-18}" width="12" height="10" fill="#e0a030"/><text x="{pad+186}" y="{H-9}">output size</text>')
+    parts.append("</svg>")
+    open(path, "w").write("\n".join(parts) + "\n")
+
+
+def report():
+    def row(label, key, extra=""):
+        r = results.get(key)
+        if not r:
+            return ""
+        return f"| {label} | {r['wall']:.2f} s | {r['rss_kib'] / 1024:.0f} MiB | {extra} |\n"
+    cpu = sh("lscpu | grep 'Model name' | sed 's/.*: *//'", check=False).strip() or platform.processor()
+    jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    md = ["# Performance\n",
+          "Measured by `bench/run` (the command reproduces every number here; `bench/run --quick` skips XL).",
+          f"Machine: {os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+          f"kernel {platform.release()}, {jv}; output written to `{WORK}` "
+          "(tmpfs, so disk noise does not hide the compiler's own cost). Median of "
+          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g`).\n",
+          "![compile time and output size](performance.svg)\n",
+          "## Compile\n", "| what | wall (median) | peak RSS | notes |", "|---|---|---|---|"]
+    for s in ["S", "M", "L", "XL"]:
+        r = results.get(f"compile_{s}")
+        if r:
+            md.append(row(f"full compile {s}", f"compile_{s}", f"{r['files']:,} files, {r['bytes'] / 2**20:,.0f} MiB").rstrip())
+    md.append(row("`cp -r` of the L output", "cp_L").rstrip())
+    if "noop_L" in results:
+        md.append(row("no-op recompile L", "noop_L", f"{results['noop_L']['written']} files rewritten, {results['noop_L']['unchanged']:,} unchanged").rstrip())
+    md.append(row("validate L", "validate_L").rstrip())
+    for s in ["L", "XL"]:
+        if f"host_{s}" in results:
+            md.append(row(f"`compile --host` one VM at {s}", f"host_{s}", f"{results[f'host_{s}']['files']} files").rstrip())
+    for k, label in [("start_17", "`meshc vip db`, Java 17"), ("start_17_appcds", "`meshc vip db`, Java 17 + AppCDS archive"),
+                     ("start_25", "`meshc vip db`, Java 25"), ("start_25_aot", "`meshc vip db`, Java 25 + AOT cache")]:
+        md.append(row(label, k).rstrip())
+    md.append("\n## Ratios (same run)\n")
+    if "compile_L" in results and "cp_L" in results:
+        md.append(f"- full compile at L / `cp -r` of its output: **{results['compile_L']['wall'] / results['cp_L']['wall']:.2f}x**")
+    if "compile_M" in results and "compile_XL" in results:
+        t = results["compile_XL"]["wall"] / results["compile_M"]["wall"]
+        b = results["compile_XL"]["bytes"] / results["compile_M"]["bytes"]
+        md.append(f"- M to XL: compile time x{t:.1f} for output bytes x{b:.1f} (time grows {'no faster' if t <= b * 1.1 else 'faster'} than output)")
+    if "start_17" in results and "start_17_appcds" in results:
+        md.append(f"- start-up with AppCDS / without: {results['start_17_appcds']['wall'] / results['start_17']['wall']:.2f}")
+    if "vip_nft_10" in results:
+        md.append("\n## Data plane (network namespaces)\n")
+        md.append("New TCP connections per second through the VIP DNAT of one VM's generated ruleset, from the consumer whose "
+                  "entry comes last, to one backend (Python client, 3 x 3,000 connections, median):\n")
+        md.append("| ruleset | 10 entries | 10,000 entries | ratio |\n|---|---|---|---|")
+        for k in ("nft", "iptables"):
+            a, b = results[f"vip_{k}_10"], results[f"vip_{k}_10000"]
+            md.append(f"| {k} | {a:,.0f} conn/s | {b:,.0f} conn/s | {b / a:.2f} |")
+    if "load_nft" in results:
+        md.append(f"\nLoading the largest host's files at XL ({results['peers']:,} peers), median:\n")
+        md.append("| tool | time |\n|---|---|")
+        md.append(f"| `nft -f nftables/meshc.nft` | {results['load_nft']:.3f} s |")
+        md.append(f"| `iptables-restore iptables/rules.v4` | {results['load_iptables']:.3f} s |")
+        md.append(f"| `ip -batch` links, neighbors, routes + `bridge -batch` fdb | {results['load_ipbatch']:.3f} s |")
+        md.append(f"| systemd-networkd, start until every route and neighbor is installed | {results['load_networkd']:.2f} s |")
+    if notes:
+        md.append("\nNotes from the run: " + "; ".join(notes))
+    md.append("\nRaw results: `docs/performance.json`.\n")
+    open(os.path.join(ROOT, "docs/performance.md"), "w").write("\n".join(l for l in md if l is not None) + "\n")
+    json.dump({k: v for k, v in results.items() if not isinstance(v, str)}, open(os.path.join(ROOT, "docs/performance.json"), "w"), indent=2, sort_keys=True)
+    svg(os.path.join(ROOT, "docs/performance.svg"))
+
+
+def main():
+    rm(WORK)
+    os.makedirs(WORK)
+    try:
+        compile_benchmarks()
+        startup_benchmarks()
+        if os.geteuid() == 0:
+            for k in ("nft", "iptables"):
+                for n in (10, 10000):
+                    log(f"data plane {k} {n}")
+                    results[f"vip_{k}_{n}"] = connection_rate(f"{k[0]}{n}", n, k)
+            load_benchmarks()
+        else:
+            notes.append("data-plane benchmarks skipped: not root")
+        report()
+        log(json.dumps({k: v for k, v in results.items()}, indent=1, default=str))
+    finally:
+        rm(WORK)
+
+
+if __name__ == "__main__":
+    main()

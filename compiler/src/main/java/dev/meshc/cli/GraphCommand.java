@@ -1,0 +1,48 @@
+package dev.meshc.cli;
+
+import dev.meshc.plan.Frontend;
+import dev.meshc.render.GraphRenderer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "graph", mixinStandardHelpOptions = true,
+        description = {"Draw the inventory: VMs with their containers, relationships as edges labelled with their VIPs.",
+                "Graphviz DOT (render with 'dot -Tsvg') or Mermaid (renders in GitHub Markdown)."})
+final class GraphCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
+    Path inventory;
+
+    @Option(names = "--as", paramLabel = "dot|mermaid", description = "Output syntax (default: ${DEFAULT-VALUE}).")
+    GraphRenderer.Format as = GraphRenderer.Format.dot;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
+    Path output;
+
+    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
+    Path lock;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+        Inputs in = new Inputs(inventory, lock);
+        Frontend.Result r = in.run();
+        Main.report(common, in, r.diagnostics());
+        if (!r.ok()) return ExitCode.INVALID;
+        String text = GraphRenderer.render(r.plan().get(), as, Main.templates(null));
+        if (output == null) {
+            Main.out().print(text);
+            Main.out().flush();
+        } else {
+            Files.writeString(output, text, StandardCharsets.UTF_8);
+        }
+        return ExitCode.OK;
+    }
+}
