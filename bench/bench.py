@@ -222,8 +222,7 @@ def load_benchmarks():
             done = None
             while time.perf_counter() - t0 < 120:
                 n = sh(f"ip -n {name} route show | grep -c onlink || true").strip()
-                neigh = sh(f"ip -n {name} neigh show dev meshc-vx 2>/dev/null | grep -c PERMANENT || true").strip()
-                if n.isdigit() and int(n) >= results["peers"] and neigh.isdigit() and int(neigh) >= results["peers"]:
+                if n.isdigit() and int(n) >= results["peers"]:
                     done = time.perf_counter() - t0
                     break
                 time.sleep(0.05)
@@ -315,7 +314,7 @@ def report():
         md.append(f"| `nft -f nftables/meshc.nft` | {results['load_nft']:.3f} s |")
         md.append(f"| `iptables-restore iptables/rules.v4` | {results['load_iptables']:.3f} s |")
         md.append(f"| `ip -batch` links, neighbors, routes + `bridge -batch` fdb | {results['load_ipbatch']:.3f} s |")
-        md.append(f"| systemd-networkd, start until every route and neighbor is installed | {results['load_networkd']:.2f} s |")
+        md.append(f"| systemd-networkd, start until every route is installed (neighbors: above 1,024 peers only in ip/neighbors.batch) | {results['load_networkd']:.2f} s |")
     if notes:
         md.append("\nNotes from the run: " + "; ".join(notes))
     md.append("\nRaw results: `docs/performance.json`.\n")
@@ -327,6 +326,17 @@ def report():
 def main():
     rm(WORK)
     os.makedirs(WORK)
+    if "--load-only" in sys.argv:  # re-measure loading the XL host's files, keep the other results
+        results.update(json.load(open(os.path.join(ROOT, "docs/performance.json"))))
+        subprocess.run(meshc("fleet", "XL", "-o", f"{WORK}/XL.yml"), check=True)
+        subprocess.run(meshc("compile", f"{WORK}/XL.yml", "-o", f"{WORK}/host-XL", "--lock", f"{WORK}/XL.lock", "--host", "vm-00000", "-q"), check=True)
+        results["xl_host_dir"] = f"{WORK}/host-XL/hosts/vm-00000"
+        try:
+            load_benchmarks()
+            report()
+        finally:
+            rm(WORK)
+        return
     try:
         compile_benchmarks()
         startup_benchmarks()

@@ -15,14 +15,11 @@ import picocli.CommandLine.Parameters;
         description = {"Compile in memory and compare with an approved directory (golden files).",
                 "Prints a unified diff and exits 3 when anything differs; writes nothing."})
 final class CheckCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
-    Path inventory;
+    @Mixin
+    InventoryInput input;
 
     @Option(names = "--golden", required = true, paramLabel = "DIR", description = "The approved output directory.")
     Path golden;
-
-    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
-    Path lock;
 
     @Option(names = "--templates", paramLabel = "DIR", description = "Use templates from DIR instead of the bundled ones.")
     Path templates;
@@ -32,9 +29,7 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Inputs in = new Inputs(inventory, lock);
-        Frontend.Result r = in.run();
-        Main.report(common, in, r.diagnostics());
+        Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         List<FileChange> changes = Main.drift(r, golden, templates);
         if (changes.isEmpty()) {

@@ -28,17 +28,14 @@ import picocli.CommandLine.Parameters;
                 "Writes nothing if the inventory is invalid; rewrites only changed files; removes only files its previous manifest listed.",
                 "Updates the lock file unless --locked (then a needed change exits 3)."})
 final class CompileCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
-    Path inventory;
+    @Mixin
+    InventoryInput input;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory.")
     Path out;
 
     @Option(names = "--host", paramLabel = "VM", description = "Compile only this VM's artifacts (repeatable).")
     List<String> hosts = new ArrayList<>();
-
-    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
-    Path lock;
 
     @Option(names = "--locked", description = "Fail with exit 3 instead of changing the lock file (CI mode).")
     boolean locked;
@@ -51,8 +48,8 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Inputs in = new Inputs(inventory, lock);
-        Frontend.Result r = in.run();
+        Frontend.Result r = input.run();
+        Inputs in = input.inputs;
         if (!r.ok()) {
             Main.report(common, in, r.diagnostics());
             return ExitCode.INVALID;
@@ -68,7 +65,7 @@ final class CompileCommand implements Callable<Integer> {
         TreeSet<String> selected = new TreeSet<>(hosts.isEmpty() ? plan.vms().keySet() : hosts);
         for (String h : selected) {
             if (!plan.vms().containsKey(h)) {
-                Main.err().println("meshc compile: --host " + h + ": no such VM in " + inventory
+                Main.err().println("meshc compile: --host " + h + ": no such VM in " + input.inventory
                         + " (VMs: " + String.join(", ", plan.vms().keySet()) + ")");
                 return ExitCode.USAGE;
             }

@@ -15,8 +15,8 @@ import picocli.CommandLine.Parameters;
         description = {"Draw the inventory: VMs with their containers, relationships as edges labelled with their VIPs.",
                 "Graphviz DOT (render with 'dot -Tsvg') or Mermaid (renders in GitHub Markdown)."})
 final class GraphCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
-    Path inventory;
+    @Mixin
+    InventoryInput input;
 
     @Option(names = "--as", paramLabel = "dot|mermaid", description = "Output syntax (default: ${DEFAULT-VALUE}).")
     GraphRenderer.Format as = GraphRenderer.Format.dot;
@@ -24,17 +24,12 @@ final class GraphCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
     Path output;
 
-    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
-    Path lock;
-
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        Inputs in = new Inputs(inventory, lock);
-        Frontend.Result r = in.run();
-        Main.report(common, in, r.diagnostics());
+        Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         String text = GraphRenderer.render(r.plan().get(), as, Main.templates(null));
         if (output == null) {

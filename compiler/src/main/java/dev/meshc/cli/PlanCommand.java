@@ -13,14 +13,11 @@ import picocli.CommandLine.Parameters;
         description = {"Show what compile would add, change and remove in OUT, per host, and which containers' addresses and relationship targets change.",
                 "Writes nothing. Exit 0 whether or not there are changes."})
 final class PlanCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
-    Path inventory;
+    @Mixin
+    InventoryInput input;
 
     @Option(names = "--against", required = true, paramLabel = "OUT", description = "The output directory of a previous compile.")
     Path against;
-
-    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
-    Path lock;
 
     @Option(names = "--json", description = "Print the plan as JSON.")
     boolean json;
@@ -30,9 +27,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Inputs in = new Inputs(inventory, lock);
-        Frontend.Result r = in.run();
-        Main.report(common, in, r.diagnostics());
+        Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();
         PlanReport report = PlanReport.of(plan, Main.drift(r, against, null));

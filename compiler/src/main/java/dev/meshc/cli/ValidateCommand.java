@@ -12,24 +12,19 @@ import picocli.CommandLine.Parameters;
         description = {"Check an inventory: YAML, schema, and every semantic rule. Writes nothing.",
                 "Exit 0 if valid, 1 with one diagnostic per problem otherwise."})
 final class ValidateCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "INVENTORY", description = "The inventory YAML file.")
-    Path inventory;
-
-    @Option(names = "--lock", paramLabel = "FILE", description = "Lock file (default: meshc.lock beside the inventory).")
-    Path lock;
+    @Mixin
+    InventoryInput input;
 
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        Inputs in = new Inputs(inventory, lock);
-        Frontend.Result r = in.run();
-        Main.report(common, in, r.diagnostics());
+        Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         if (!common.quiet && common.format == Reporter.Format.text) {
             var p = r.plan().get();
-            Main.out().println(inventory + ": valid (" + Reporter.plural(p.vms().size(), "VM") + ", "
+            Main.out().println(input.inventory + ": valid (" + Reporter.plural(p.vms().size(), "VM") + ", "
                     + Reporter.plural(p.inventory().services().size(), "service") + ", "
                     + Reporter.plural(p.containers().size(), "container") + ", "
                     + Reporter.plural(p.layout().capacity(), "container slot") + " per VM)");

@@ -36,6 +36,7 @@ public enum Code {
     N307("a VM underlay address outside network.underlay"),
     N308("a VM underlay address that is the network or broadcast address"),
     N310("the overlay MTU would be too small"),
+    N311("more peers than systemd-networkd's static tables hold: those tables are in ip/*.batch only (warning)"),
 
     // References and the inventory as a whole
     R400("a relationship names a service that does not exist"),

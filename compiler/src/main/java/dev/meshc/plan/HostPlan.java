@@ -11,7 +11,8 @@ public record HostPlan(
         String encapsulation, String tunnelDevice, int vni, int vxlanPort, int mtu, int underlayMtu,
         String overlay, String vipRange,
         List<Peer> peers, List<String> vmAddresses, List<Local> containers,
-        List<VipEntry> vipEntries, List<Chain> chains, List<Allow> allows) {
+        List<VipEntry> vipEntries, List<Chain> chains, List<Allow> allows,
+        boolean networkdNeighbors, boolean networkdRoutes) {
 
     /** Another VM: where its subnet is and how to reach it. */
     public record Peer(String name, String underlay, String subnet, String gateway, String mac) {

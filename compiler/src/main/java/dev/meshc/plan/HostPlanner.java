@@ -74,7 +74,8 @@ final class HostPlanner {
                 ip(self.gateway()), self.mac(), net.encapsulation().id(), vxlan ? "meshc-vx" : "meshc-gre",
                 net.vni(), net.vxlanPort(), net.overlayMtu(), net.mtu(),
                 net.overlay().toString(), net.vip().toString(),
-                peers, plan.vmAddresses(), locals, new ArrayList<>(vipEntries.values()), chains, allowList);
+                peers, plan.vmAddresses(), locals, new ArrayList<>(vipEntries.values()), chains, allowList,
+                dev.meshc.model.NetworkdLimits.neighborsFit(peers.size()), dev.meshc.model.NetworkdLimits.routesFit(peers.size()));
     }
 
     private static long[] allow(int src, int dst, Target t) {

@@ -44,16 +44,20 @@ public final class Kernel {
 
     public static Result run(List<String> cmd, int timeoutSeconds) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] out;
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-                out = p.getInputStream().readAllBytes();
-                return new Result(124, new String(out, StandardCharsets.UTF_8) + "\n(timed out after " + timeoutSeconds + "s)");
+            // Output goes to a file, not a pipe: a command printing more than a pipe holds (4,000
+            // routes) would block until the timeout if nobody read it while it ran.
+            java.io.File out = java.io.File.createTempFile("meshc-kernel", ".out");
+            try {
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out).start();
+                p.getOutputStream().close();
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor();
+                    return new Result(124, Files.readString(out.toPath(), StandardCharsets.UTF_8) + "\n(timed out after " + timeoutSeconds + "s)");
+                }
+                return new Result(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(out.toPath());
             }
-            out = p.getInputStream().readAllBytes();
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
             return new Result(127, e.toString());
         } catch (InterruptedException e) {
@@ -132,6 +136,15 @@ public final class Kernel {
         synchronized (log) {
             return log.toString();
         }
+    }
+
+    /** Starts systemd-networkd in the background on {@code confDir}, logging to {@code log}; the caller stops it. */
+    public static Process startNetworkd(String ns, Path confDir, Path log) throws IOException {
+        String script = "mount -o remount,bind,ro /sys; mount --bind " + confDir.toAbsolutePath() + " /etc/systemd/network; "
+                + "mkdir -p /run/systemd/netif; mount -t tmpfs -o mode=0755 tmpfs /run/systemd/netif; "
+                + "SYSTEMD_LOG_TARGET=console exec " + NETWORKD; // warnings and errors are logged at the default level
+        return new ProcessBuilder("ip", "netns", "exec", ns, "unshare", "-m", "sh", "-c", script)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** Lines where networkd complained about a configuration file: unknown keys, bad values, ignored sections. */

@@ -84,6 +84,70 @@ class RealToolsTest {
         assertTrue(vxlan > 50 && inventories - vxlan > 50, "both encapsulations");
     }
 
+    /**
+     * Above 1,024 peers systemd-networkd refuses a .network file with more [Neighbor] sections
+     * ("Failed to parse file: Cannot allocate memory", measured at 2,000 VMs), above 4,096 with more
+     * [Route]s. meshc then leaves those tables to the ip/*.batch files: networkd must load the file
+     * without a warning and install what it holds, and the batch files complete the tables.
+     */
+    @Test
+    void largeFleetsStayWithinNetworkdLimits(@TempDir Path dir) throws IOException {
+        for (int vms : new int[] {1100, 4200}) {
+            StringBuilder yaml = new StringBuilder("version: 1\nnetwork: {underlay: 10.0.0.0/16, overlay: 240.0.0.0/4, encapsulation: vxlan}\nvms:\n");
+            for (int i = 1; i <= vms; i++) yaml.append("  vm-").append(i).append(": {underlay: 10.0.").append(i >> 8).append('.').append(i & 255).append("}\n");
+            var r = TestSupport.frontend("large.yml", yaml.toString(), null);
+            assertTrue(r.ok(), r.diagnostics()::toString);
+            assertTrue(r.diagnostics().stream().anyMatch(d -> d.code() == dev.meshc.diag.Code.N311), "a warning says where the tables went");
+            Path host = dir.resolve("n" + vms);
+            for (var a : dev.meshc.render.Renderers.renderHost(r.plan().get(), "vm-1", dev.meshc.render.Templates.bundled())) {
+                Path p = host.resolve(a.path().substring("hosts/vm-1/".length()));
+                Files.createDirectories(p.getParent());
+                Files.write(p, a.bytes());
+            }
+            String network = Files.readString(host.resolve("systemd-network/60-meshc-vx.network"));
+            assertFalse(network.contains("[Neighbor]") || network.contains("[BridgeFDB]"));
+            assertEquals(vms <= 4097, network.contains("[Route]"));
+            try (Kernel.Netns ns = new Kernel.Netns("lg")) {
+                ns.exec("ip link add eth0 type veth peer name eth0p && ip addr add 10.0.0.1/16 dev eth0 && ip link set eth0 up && ip link set eth0p up")
+                        .orFail("underlay");
+                Path log = dir.resolve("networkd-" + vms + ".log");
+                Process networkd = Kernel.startNetworkd(ns.name, host.resolve("systemd-network"), log);
+                try {
+                    awaitDevice(ns); // networkd accepted the file and configured the device with it
+                } finally {
+                    networkd.destroy();
+                    try {
+                        networkd.waitFor();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                assertEquals(List.of(), Kernel.configWarnings(Files.readString(log)), "networkd warnings at " + vms + " VMs");
+                // The tables networkd cannot hold, from the batch files (after networkd stopped: it removes
+                // routes it did not make unless networkd.conf says ManageForeignRoutes=no; README, large fleets).
+                Path ip = host.resolve("ip");
+                ns.exec("ip -batch " + ip.resolve("routes.batch")).orFail("routes");
+                ns.exec("ip -batch " + ip.resolve("neighbors.batch") + " && bridge -batch " + ip.resolve("fdb.batch")).orFail("neighbors");
+                assertEquals(vms - 1, ns.exec("ip route show").out().lines().filter(l -> l.contains("onlink")).count());
+                assertEquals(vms - 1, ns.exec("ip neigh show dev meshc-vx nud permanent").out().lines().count());
+            }
+        }
+    }
+
+    static void awaitDevice(Kernel.Netns ns) {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (ns.exec("ip addr show dev meshc-vx").out().contains("inet ")) return;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        org.junit.jupiter.api.Assertions.fail("networkd did not configure meshc-vx within 30 s");
+    }
+
     /** Controls: the checks above can fail. A bad key makes networkd warn; a bad rule makes nft and iptables refuse. */
     @Test
     void theChecksCatchBrokenFiles(@TempDir Path dir) throws IOException {
