@@ -97,6 +97,17 @@ class DiagnosticCodesTest {
     }
 
     @Test
+    void moreThan1025VmsWarnN311() {
+        StringBuilder sb = new StringBuilder("version: 1\nnetwork: {underlay: 10.0.0.0/16, overlay: 240.0.0.0/4}\nvms:\n");
+        for (int i = 1; i <= 1026; i++) sb.append("  vm-").append(i).append(": {underlay: 10.0.").append(i >> 8).append('.').append(i & 255).append("}\n");
+        Frontend.Result r = TestSupport.frontend("n.yml", sb.toString(), null);
+        assertTrue(r.ok(), "a warning, not an error");
+        assertReported(r.diagnostics(), Code.N311, 4, 3);
+        Frontend.Result small = TestSupport.frontend("n.yml", sb.toString().replaceAll("(?m)^  vm-10(2[5-6]).*\n", ""), null);
+        assertTrue(small.diagnostics().stream().noneMatch(d -> d.code() == Code.N311), "1,024 VMs fit");
+    }
+
+    @Test
     void malformedLockIsL500AtItsLine() {
         Frontend.Result r = TestSupport.frontend("base.yml", resource("base.yml"), "# header\napp-1 vm-a one\n");
         assertReported(r.diagnostics(), Code.L500, 2, 1);
