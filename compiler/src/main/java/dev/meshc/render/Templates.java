@@ -5,12 +5,10 @@ import freemarker.cache.FileTemplateLoader;
 import freemarker.core.PlainTextOutputFormat;
 import freemarker.core.TemplateClassResolver;
 import freemarker.template.Configuration;
-import freemarker.template.DefaultObjectWrapperBuilder;
 import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
 import java.io.IOException;
-import java.io.StringWriter; // see TextBuffer
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -76,7 +74,7 @@ public final class Templates {
         }
     }
 
-    /** {@link StringWriter} synchronises every write (it wraps a StringBuffer); templates write tiny pieces. */
+    /** {@code java.io.StringWriter} synchronises every write (it wraps a StringBuffer); templates write tiny pieces. */
     private static final class TextBuffer extends java.io.Writer {
         private final StringBuilder sb = new StringBuilder(8192);
 
