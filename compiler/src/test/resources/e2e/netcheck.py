@@ -47,6 +47,7 @@ def serve(name, port, log=None):
 
 def connect(host, port, n, sport, udp=False):
     replies, failed = {}, 0
+    start = time.perf_counter()
     for i in range(n):
         kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
         s = socket.socket(socket.AF_INET, kind)
@@ -74,7 +75,8 @@ def connect(host, port, n, sport, udp=False):
             failed += 1
         finally:
             s.close()
-    print(json.dumps({"replies": replies, "failed": failed}, sort_keys=True))
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"replies": replies, "failed": failed, "seconds": round(elapsed, 6)}, sort_keys=True))
 
 
 def send_udp(src, host, port, n):

@@ -44,7 +44,7 @@ public final class Drift {
                     for (Path p : (Iterable<Path>) s::iterator) {
                         if (!Files.isRegularFile(p)) continue;
                         String rel = dir.relativize(p).toString().replace('\\', '/');
-                        if (rel.equals(OutputTree.LOCK) || rel.equals(OutputTree.JOURNAL) || rel.endsWith(OutputTree.TEMP_SUFFIX)) continue;
+                        if (OutputTree.isBookkeeping(rel)) continue;
                         remaining.add(rel);
                     }
                 }

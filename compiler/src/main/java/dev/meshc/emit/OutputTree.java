@@ -24,22 +24,29 @@ import java.util.stream.Stream;
  * <ol>
  * <li>take an exclusive lock on {@code OUT/.meshc-lock} (a second compile into the same OUT waits);
  * <li>finish or discard any write a crash interrupted ({@link #recover});
- * <li>write every changed file to a temp file beside its target and fsync it; unchanged files are
- *     not touched (their mtime is kept);
+ * <li>stage: into an existing tree, write every changed file to a temp file beside its target
+ *     (unchanged files are not touched, their mtime is kept), with a marker saying temp files may
+ *     exist; into an empty OUT, write the whole tree under {@code OUT/.meshc-stage/} instead, so the
+ *     commit is a few directory renames rather than one rename per file;
  * <li>commit: atomically rename a journal into place that lists the renames and deletions;
  * <li>apply the journal (renames, manifest last; deletions of files only the previous manifest
  *     listed), then remove it.
  * </ol>
- * A kill before the commit leaves the old tree (the temp files are discarded on the next run); a
- * kill after it is rolled forward on the next run. Either way OUT ends up exactly the old or the new
- * tree, never a mix. Only the journal is fsynced: the page cache outlives a killed process, and an
- * fsync per file would cost minutes at fleet scale (hundreds of thousands of files); after a power
- * loss the files of the last compile may need a recompile, which rewrites whatever differs.
+ * A kill before the commit leaves the old tree (the temp files or stage directory are discarded on
+ * the next run); a kill after it is rolled forward on the next run. Either way OUT ends up exactly
+ * the old or the new tree, never a mix. Only the journal is fsynced: the page cache outlives a killed
+ * process, and an fsync per file would cost minutes at fleet scale (hundreds of thousands of files);
+ * after a power loss the files of the last compile may need a recompile, which rewrites whatever
+ * differs.
  */
 public final class OutputTree {
     static final String JOURNAL = ".meshc-journal";
     static final String LOCK = ".meshc-lock";
     static final String TEMP_SUFFIX = ".meshc-new";
+    /** The whole new tree, when OUT held nothing of meshc's: committed by renaming its top-level entries. */
+    static final String STAGE = ".meshc-stage";
+    /** Present while temp files may exist beside their targets: recovery walks the tree only then. */
+    static final String DIRTY = ".meshc-dirty";
 
     /** What a write did, for messages and tests. */
     public record Result(List<String> written, List<String> unchanged, List<String> removed) {
@@ -78,12 +85,22 @@ public final class OutputTree {
             ch = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = ch.lock();
             recover();
-            return new Transaction(ch, lock, inProcess, PreviousManifest.read(out));
+            Map<String, String> previous = PreviousManifest.read(out);
+            return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
             inProcess.unlock();
             throw e;
         }
+    }
+
+    private boolean holdsNothingButTheLock() throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
+            for (Path p : ds) {
+                if (!p.getFileName().toString().equals(LOCK)) return false;
+            }
+        }
+        return true;
     }
 
     private static final java.util.concurrent.ConcurrentMap<Path, Object> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -97,16 +114,21 @@ public final class OutputTree {
         private final FileLock lock;
         private final java.util.concurrent.locks.ReentrantLock inProcess;
         private final Map<String, String> previous;
+        private final boolean fresh;
         private final Set<String> produced = java.util.concurrent.ConcurrentHashMap.newKeySet();
         private final List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
         private final List<String> unchanged = java.util.Collections.synchronizedList(new ArrayList<>());
         private boolean done;
 
-        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Map<String, String> previous) {
+        private boolean dirty;
+
+        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Map<String, String> previous,
+                            boolean fresh) {
             this.channel = channel;
             this.lock = lock;
             this.inProcess = inProcess;
             this.previous = previous;
+            this.fresh = fresh;
         }
 
         /** Writes the artifact to a temp file beside its target, unless the target already has these bytes. */
@@ -115,11 +137,26 @@ public final class OutputTree {
                 throw new IOException("refusing to write " + a.path() + " into the output directory");
             }
             if (!produced.add(a.path())) throw new IOException("two artifacts with the path " + a.path());
+            if (fresh) {
+                writeNew(out.resolve(STAGE).resolve(a.path()), a.bytes());
+                written.add(a.path());
+                return;
+            }
+            markDirty();
             OutputTree.this.stage(a, written, unchanged);
+        }
+
+        private synchronized void markDirty() throws IOException {
+            if (!dirty) {
+                Files.write(out.resolve(DIRTY), new byte[0]);
+                dirty = true;
+            }
         }
 
         /** Stages the manifest last, commits the journal and applies it. */
         public Result commit(Artifact manifest) throws IOException {
+            if (fresh) return commitFresh(manifest);
+            markDirty();
             List<String> files = new ArrayList<>(written);
             files.sort(null);
             List<String> same = new ArrayList<>(unchanged);
@@ -134,23 +171,50 @@ public final class OutputTree {
                 if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
             }
             done = true;
-            if (files.isEmpty() && removed.isEmpty()) return new Result(files, same, removed);
             StringBuilder journal = new StringBuilder();
             for (String p : files) journal.append("R ").append(p).append('\n');
             for (String p : removed) journal.append("D ").append(p).append('\n');
-            Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
-            writeDurably(tmp, journal.toString().getBytes(StandardCharsets.UTF_8));
-            move(tmp, out.resolve(JOURNAL)); // the commit point
-            fsyncDir(out);
-            apply(journal.toString());
+            commitJournal(journal.toString());
             return new Result(files, same, removed);
+        }
+
+        /** Into an empty OUT: the stage directory's top-level entries are renamed into place, the manifest last. */
+        private Result commitFresh(Artifact manifest) throws IOException {
+            writeNew(out.resolve(STAGE).resolve(manifest.path()), manifest.bytes());
+            List<String> files = new ArrayList<>(written);
+            files.sort(null);
+            files.add(manifest.path());
+            Set<String> tops = new java.util.TreeSet<>();
+            for (String p : written) tops.add(p.substring(0, p.indexOf('/') < 0 ? p.length() : p.indexOf('/')));
+            tops.remove(manifest.path());
+            StringBuilder journal = new StringBuilder();
+            for (String t : tops) journal.append("M ").append(t).append('\n');
+            journal.append("M ").append(manifest.path()).append('\n');
+            done = true;
+            commitJournal(journal.toString());
+            deleteTree(out.resolve(STAGE)); // empty now
+            return new Result(files, List.of(), List.of());
+        }
+
+        private void commitJournal(String journal) throws IOException {
+            if (!journal.isEmpty()) {
+                Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
+                writeDurably(tmp, journal.getBytes(StandardCharsets.UTF_8));
+                move(tmp, out.resolve(JOURNAL)); // the commit point
+                fsyncDir(out);
+                apply(journal);
+            }
+            Files.deleteIfExists(out.resolve(DIRTY)); // every temp file has been renamed
+            dirty = false;
         }
 
         @Override
         public void close() throws IOException {
             try {
                 if (!done) {
+                    if (fresh) deleteTree(out.resolve(STAGE));
                     for (String p : written) Files.deleteIfExists(temp(out.resolve(p)));
+                    Files.deleteIfExists(out.resolve(DIRTY));
                 }
             } finally {
                 try {
@@ -176,7 +240,7 @@ public final class OutputTree {
             Files.createDirectories(dir);
             knownDirectories.add(dir);
         }
-        Files.write(temp(target), a.bytes());
+        write(temp(target), a.bytes());
         written.add(a.path());
     }
 
@@ -197,19 +261,38 @@ public final class OutputTree {
         if (Files.exists(journal)) {
             apply(Files.readString(journal, StandardCharsets.UTF_8));
         }
-        // Temp files of a write that never committed.
-        try (Stream<Path> s = Files.walk(out)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                if (p.getFileName().toString().endsWith(TEMP_SUFFIX) && Files.isRegularFile(p)) Files.deleteIfExists(p);
+        deleteTree(out.resolve(STAGE)); // a fresh write that never committed (or the empty rest of one that did)
+        if (Files.exists(out.resolve(DIRTY))) { // temp files of a write that never committed
+            try (Stream<Path> s = Files.walk(out)) {
+                for (Path p : (Iterable<Path>) s::iterator) {
+                    if (p.getFileName().toString().endsWith(TEMP_SUFFIX) && Files.isRegularFile(p)) Files.deleteIfExists(p);
+                }
             }
+            Files.delete(out.resolve(DIRTY));
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (Stream<Path> s = Files.walk(root)) {
+            List<Path> all = s.sorted(java.util.Comparator.reverseOrder()).toList();
+            for (Path p : all) Files.deleteIfExists(p);
         }
     }
 
     private void apply(String journal) throws IOException {
-        List<String> renames = new ArrayList<>(), deletes = new ArrayList<>();
+        List<String> renames = new ArrayList<>(), deletes = new ArrayList<>(), fromStage = new ArrayList<>();
         for (String line : journal.split("\n")) {
             if (line.length() < 3 || !isSafeRelative(line.substring(2))) continue;
-            (line.charAt(0) == 'R' ? renames : deletes).add(line.substring(2));
+            switch (line.charAt(0)) {
+                case 'R' -> renames.add(line.substring(2));
+                case 'M' -> fromStage.add(line.substring(2));
+                default -> deletes.add(line.substring(2));
+            }
+        }
+        for (String p : fromStage) { // the manifest is listed last
+            Path staged = out.resolve(STAGE).resolve(p);
+            if (Files.exists(staged, java.nio.file.LinkOption.NOFOLLOW_LINKS)) move(staged, out.resolve(p));
         }
         // Renames are independent of each other: in parallel (a fleet's output is 10^5 files), the manifest last.
         boolean manifestLast = !renames.isEmpty() && renames.get(renames.size() - 1).equals(ManifestRenderer.PATH);
@@ -259,6 +342,26 @@ public final class OutputTree {
         return target.resolveSibling("." + target.getFileName() + TEMP_SUFFIX);
     }
 
+    /** One open, one write, one close (Files.write goes through an 8 KiB stream buffer). */
+    private static void write(Path p, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+        }
+    }
+
+    private final Set<Path> stageDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A file in the stage directory, which holds nothing yet: no comparison, parents created once. */
+    private void writeNew(Path p, byte[] bytes) throws IOException {
+        Path dir = p.getParent();
+        if (!stageDirectories.contains(dir)) {
+            Files.createDirectories(dir);
+            stageDirectories.add(dir);
+        }
+        write(p, bytes);
+    }
+
     private static void writeDurably(Path p, byte[] bytes) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.write(java.nio.ByteBuffer.wrap(bytes));
@@ -280,6 +383,12 @@ public final class OutputTree {
         } catch (IOException e) {
             // Some file systems cannot open directories for sync; rename is still atomic there.
         }
+    }
+
+    /** meshc's own files in OUT (lock, journal, markers, temp files, the stage directory): never output, never drift. */
+    public static boolean isBookkeeping(String rel) {
+        return rel.equals(LOCK) || rel.equals(JOURNAL) || rel.equals(DIRTY) || rel.equals(STAGE) || rel.startsWith(STAGE + "/")
+                || rel.endsWith(TEMP_SUFFIX);
     }
 
     /** A relative path with no '..', no absolute part, no empty or hidden-temp segments. */

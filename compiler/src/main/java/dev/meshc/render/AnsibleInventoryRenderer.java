@@ -19,7 +19,7 @@ final class AnsibleInventoryRenderer {
         plan.vms().values().forEach(v -> hosts.add(new Host(v.name(), dev.meshc.model.Ipv4.format(v.vm().underlay()),
                 v.vm().iface(), v.subnet().toString(), dev.meshc.model.Ipv4.format(v.gateway()))));
         var n = plan.inventory().network();
-        return Artifact.text("ansible/inventory.yml", t.render("ansible/inventory.yml.ftl", Map.of(
+        return new Artifact("ansible/inventory.yml", t.bytes("ansible/inventory.yml.ftl", Map.of(
                 "hosts", hosts, "encapsulation", n.encapsulation().id(), "overlay", n.overlay().toString(),
                 "vip", n.vip().toString(), "mtu", n.overlayMtu())));
     }

@@ -16,10 +16,10 @@ final class IpBatchRenderer implements HostRenderer {
         Map<String, Object> model = Map.of("host", host);
         List<Artifact> out = new ArrayList<>();
         for (String f : List.of("links", "neighbors", "routes", "containers")) {
-            out.add(Artifact.text("ip/" + f + ".batch", t.render("ip/" + f + ".batch.ftl", model)));
+            out.add(new Artifact("ip/" + f + ".batch", t.bytes("ip/" + f + ".batch.ftl", model)));
         }
         if (host.encapsulation().equals("vxlan")) {
-            out.add(Artifact.text("ip/fdb.batch", t.render("ip/fdb.batch.ftl", model)));
+            out.add(new Artifact("ip/fdb.batch", t.bytes("ip/fdb.batch.ftl", model)));
         }
         return out;
     }

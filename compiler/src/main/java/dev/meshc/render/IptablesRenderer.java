@@ -9,6 +9,6 @@ import java.util.Map;
 final class IptablesRenderer implements HostRenderer {
     @Override
     public List<Artifact> render(Plan plan, HostPlan host, Templates t) {
-        return List.of(Artifact.text("iptables/rules.v4", t.render("iptables/rules.v4.ftl", Map.of("host", host))));
+        return List.of(new Artifact("iptables/rules.v4", t.bytes("iptables/rules.v4.ftl", Map.of("host", host))));
     }
 }

@@ -28,7 +28,7 @@ public final class ManifestRenderer {
         model.put("inventorySha256", inventorySha256);
         model.put("lockSha256", lockSha256);
         model.put("version", version);
-        return Artifact.text(PATH, t.render("manifest.json.ftl", model));
+        return new Artifact(PATH, t.bytes("manifest.json.ftl", model));
     }
 
     public static String sha256(byte[] b) {

@@ -17,11 +17,11 @@ final class NetworkdRenderer implements HostRenderer {
         String base = "60-" + host.tunnelDevice();
         Map<String, Object> model = Map.of("host", host);
         List<Artifact> out = new ArrayList<>();
-        out.add(Artifact.text(dir + base + ".netdev", t.render("systemd-network/" + host.encapsulation() + ".netdev.ftl", model)));
-        out.add(Artifact.text(dir + base + ".network", t.render("systemd-network/tunnel.network.ftl", model)));
+        out.add(new Artifact(dir + base + ".netdev", t.bytes("systemd-network/" + host.encapsulation() + ".netdev.ftl", model)));
+        out.add(new Artifact(dir + base + ".network", t.bytes("systemd-network/tunnel.network.ftl", model)));
         for (HostPlan.Local c : host.containers()) {
-            out.add(Artifact.text(dir + "70-meshc-" + c.hostInterface() + ".network",
-                    t.render("systemd-network/container.network.ftl", Map.of("host", host, "c", c))));
+            out.add(new Artifact(dir + "70-meshc-" + c.hostInterface() + ".network",
+                    t.bytes("systemd-network/container.network.ftl", Map.of("host", host, "c", c))));
         }
         return out;
     }

@@ -9,6 +9,6 @@ import java.util.Map;
 final class NftablesRenderer implements HostRenderer {
     @Override
     public List<Artifact> render(Plan plan, HostPlan host, Templates t) {
-        return List.of(Artifact.text("nftables/meshc.nft", t.render("nftables/meshc.nft.ftl", Map.of("host", host))));
+        return List.of(new Artifact("nftables/meshc.nft", t.bytes("nftables/meshc.nft.ftl", Map.of("host", host))));
     }
 }

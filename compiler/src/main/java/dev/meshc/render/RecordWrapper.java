@@ -9,6 +9,7 @@ import freemarker.template.TemplateModel;
 import freemarker.template.TemplateModelException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.RecordComponent;
 import java.util.HashMap;
 import java.util.Map;
@@ -42,7 +43,8 @@ final class RecordWrapper extends DefaultObjectWrapper {
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
             for (RecordComponent c : t.getRecordComponents()) {
                 try {
-                    m.put(c.getName(), lookup.unreflect(c.getAccessor()));
+                    // (Object)Object, called with invokeExact: no per-call type adaptation.
+                    m.put(c.getName(), lookup.unreflect(c.getAccessor()).asType(MethodType.genericMethodType(1)));
                 } catch (IllegalAccessException e) {
                     throw new IllegalStateException("record " + t.getName() + " must be public for templates", e);
                 }
@@ -57,7 +59,7 @@ final class RecordWrapper extends DefaultObjectWrapper {
             MethodHandle h = accessors.get(key);
             if (h == null) return null;
             try {
-                return wrapper.wrap(h.invoke(record));
+                return wrapper.wrap((Object) h.invokeExact((Object) record));
             } catch (TemplateModelException e) {
                 throw e;
             } catch (Throwable e) {

@@ -9,6 +9,6 @@ import java.util.Map;
 final class SysctlRenderer implements HostRenderer {
     @Override
     public List<Artifact> render(Plan plan, HostPlan host, Templates t) {
-        return List.of(Artifact.text("sysctl/90-meshc.conf", t.render("sysctl/90-meshc.conf.ftl", Map.of("host", host))));
+        return List.of(new Artifact("sysctl/90-meshc.conf", t.bytes("sysctl/90-meshc.conf.ftl", Map.of("host", host))));
     }
 }

@@ -10,10 +10,13 @@ import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TimeZone;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * FreeMarker set up for byte-identical output on any machine: root locale, UTC, computer number
@@ -62,11 +65,18 @@ public final class Templates {
 
     /** Renders into a buffer; the caller writes the result only once it is complete. */
     public String render(String name, Map<String, ?> model) {
+        return new String(bytes(name, model), StandardCharsets.UTF_8);
+    }
+
+    /** The template's output as UTF-8 bytes: what artifacts are made of, without a String in between. */
+    public byte[] bytes(String name, Map<String, ?> model) {
         try {
             Template t = cfg.getTemplate(name);
-            TextBuffer out = new TextBuffer();
+            Utf8Buffer out = new Utf8Buffer(sizeHints.getOrDefault(name, 256));
             t.process(model, out);
-            return out.toString();
+            byte[] result = out.toByteArray();
+            sizeHints.merge(name, result.length, Math::max);
+            return result;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (TemplateException e) {
@@ -74,43 +84,8 @@ public final class Templates {
         }
     }
 
-    /** {@code java.io.StringWriter} synchronises every write (it wraps a StringBuffer); templates write tiny pieces. */
-    private static final class TextBuffer extends java.io.Writer {
-        private final StringBuilder sb = new StringBuilder(8192);
-
-        @Override
-        public void write(char[] cbuf, int off, int len) {
-            sb.append(cbuf, off, len);
-        }
-
-        @Override
-        public void write(String str) {
-            sb.append(str);
-        }
-
-        @Override
-        public void write(String str, int off, int len) {
-            sb.append(str, off, off + len);
-        }
-
-        @Override
-        public void write(int c) {
-            sb.append((char) c);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-
-        @Override
-        public String toString() {
-            return sb.toString();
-        }
-    }
+    /** The largest output seen per template: buffers start big enough, so a 300 KB ruleset is not grown by doubling. */
+    private final ConcurrentMap<String, Integer> sizeHints = new ConcurrentHashMap<>();
 
     /** A template that failed to render: reported to the user with the template's own position. */
     public static final class TemplateFailure extends RuntimeException {

@@ -112,6 +112,50 @@ class CrashSafetyTest {
         assertEquals(TRIALS, old + rolledForward + completed);
     }
 
+    /** The first compile into an empty OUT takes another path (one stage directory, a few renames): killed, OUT is empty or complete. */
+    @Test
+    void killDashNineDuringAFirstCompileLeavesNothingOrEverything(@TempDir Path dir) throws Exception {
+        Tree a = prepare(dir, "a", 505);
+        Path out = dir.resolve("out");
+        long t0 = System.nanoTime();
+        assertEquals(0, compile(a, out).waitFor());
+        long fullMillis = (System.nanoTime() - t0) / 1_000_000;
+        Random rnd = new Random(20261128);
+        int nothing = 0, rolledForward = 0, completed = 0;
+        for (int trial = 0; trial < FIRST_TRIALS; trial++) {
+            deleteTree(out);
+            Process p = compile(a, out);
+            Thread.sleep(rnd.nextInt((int) Math.max(50, fullMillis * 3 / 2)));
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+            if (!Files.exists(out)) { // killed before the JVM got as far as creating it
+                nothing++;
+                continue;
+            }
+            boolean journal = Files.exists(out.resolve(OutputTree.JOURNAL));
+            new OutputTree(out).recover();
+            Map<String, String> now = snapshot(out);
+            if (now.isEmpty()) nothing++;
+            else if (now.equals(a.files())) {
+                if (journal) rolledForward++; else completed++;
+            } else {
+                fail("first-compile trial " + trial + ": " + now.size() + " of " + a.files().size() + " files: neither nothing nor the whole tree");
+            }
+        }
+        System.err.printf("CrashSafetyTest: %d kill -9 trials during a first compile: %d left nothing, %d rolled forward, %d had completed; 0 partial%n",
+                FIRST_TRIALS, nothing, rolledForward, completed);
+        assertEquals(FIRST_TRIALS, nothing + rolledForward + completed);
+    }
+
+    static final int FIRST_TRIALS = 30;
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
     @Test
     void twoCompilesAtOnceLeaveOneCompleteTree(@TempDir Path dir) throws Exception {
         Tree a = prepare(dir, "a", 303), b = prepare(dir, "b", 404);

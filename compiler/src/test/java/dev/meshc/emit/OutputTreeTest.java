@@ -74,10 +74,49 @@ class OutputTreeTest {
     void anUncommittedWriteIsDiscarded(@TempDir Path out) throws Exception {
         OutputTree t = new OutputTree(out);
         t.write(tree("a", "old\n"));
+        Files.writeString(out.resolve(OutputTree.DIRTY), ""); // a write into an existing tree marks it before its first temp file
         Files.writeString(out.resolve(".a" + OutputTree.TEMP_SUFFIX), "half");
         t.recover();
+        assertFalse(Files.exists(out.resolve(OutputTree.DIRTY)));
         assertEquals("old\n", Files.readString(out.resolve("a")));
         assertFalse(Files.exists(out.resolve(".a" + OutputTree.TEMP_SUFFIX)));
+    }
+
+    @Test
+    void aFirstWriteIsStagedAsAWholeAndLeavesNoBookkeepingBehind(@TempDir Path out) throws Exception {
+        var r = new OutputTree(out).write(tree("hosts/a/x", "1\n", "hosts/b/y", "2\n", "ansible/inventory.yml", "3\n"));
+        assertEquals(List.of("ansible/inventory.yml", "hosts/a/x", "hosts/b/y", "manifest.json"), r.written());
+        assertEquals("2\n", Files.readString(out.resolve("hosts/b/y")));
+        try (var s = Files.list(out)) {
+            assertEquals(List.of(".meshc-lock", "ansible", "hosts", "manifest.json"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void aFirstWriteKilledBeforeItsCommitLeavesAnEmptyDirectory(@TempDir Path out) throws Exception {
+        Files.createDirectories(out.resolve(OutputTree.STAGE + "/hosts/a"));
+        Files.writeString(out.resolve(OutputTree.STAGE + "/hosts/a/x"), "half");
+        new OutputTree(out).recover();
+        try (var s = Files.list(out)) {
+            assertEquals(List.of(), s.toList());
+        }
+    }
+
+    @Test
+    void aFirstWriteKilledAfterItsCommitIsRolledForward(@TempDir Path out) throws Exception {
+        // Killed after renaming "ansible" into place: the journal lists it, replay skips what is gone from the stage.
+        Files.createDirectories(out.resolve(OutputTree.STAGE + "/hosts/a"));
+        Files.createDirectories(out.resolve("ansible"));
+        Files.writeString(out.resolve("ansible/inventory.yml"), "3\n");
+        Files.writeString(out.resolve(OutputTree.STAGE + "/hosts/a/x"), "1\n");
+        Files.writeString(out.resolve(OutputTree.STAGE + "/manifest.json"), "{\"files\": [{\"path\": \"hosts/a/x\"}]}\n");
+        Files.writeString(out.resolve(OutputTree.JOURNAL), "M ansible\nM hosts\nM manifest.json\n");
+        new OutputTree(out).recover();
+        assertEquals("1\n", Files.readString(out.resolve("hosts/a/x")));
+        assertEquals("3\n", Files.readString(out.resolve("ansible/inventory.yml")));
+        assertTrue(Files.exists(out.resolve("manifest.json")));
+        assertFalse(Files.exists(out.resolve(OutputTree.STAGE)));
+        assertFalse(Files.exists(out.resolve(OutputTree.JOURNAL)));
     }
 
     @Test
