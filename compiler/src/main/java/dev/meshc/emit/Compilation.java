@@ -27,6 +27,11 @@ public final class Compilation {
     /** Receives artifacts from several threads at once. */
     public interface Sink {
         void accept(Artifact artifact) throws IOException;
+
+        /** With the artifact's SHA-256 (hex), computed once for the manifest: sinks that can use it override this. */
+        default void accept(Artifact artifact, String sha256) throws IOException {
+            accept(artifact);
+        }
     }
 
     private Compilation() {
@@ -44,8 +49,9 @@ public final class Compilation {
         Plan plan = result.plan().orElseThrow();
         List<ManifestRenderer.Entry> entries = Collections.synchronizedList(new ArrayList<>());
         Sink recording = a -> {
-            entries.add(new ManifestRenderer.Entry(a.path(), ManifestRenderer.sha256(a.bytes()), a.bytes().length));
-            sink.accept(a);
+            String sha = ManifestRenderer.sha256(a.bytes());
+            entries.add(new ManifestRenderer.Entry(a.path(), sha, a.bytes().length));
+            sink.accept(a, sha);
         };
         for (Artifact a : Renderers.renderFleet(plan, templates)) recording.accept(a);
         List<String> order = new ArrayList<>(hosts);

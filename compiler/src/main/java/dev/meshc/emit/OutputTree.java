@@ -86,6 +86,7 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             Map<String, String> previous = PreviousManifest.read(out);
+            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(ManifestRenderer.PATH));
             return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
@@ -93,6 +94,9 @@ public final class OutputTree {
             throw e;
         }
     }
+
+    /** When the previous manifest was written: files meshc wrote are not newer (it is renamed into place last). */
+    private java.nio.file.attribute.FileTime manifestTime;
 
     private boolean holdsNothingButTheLock() throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
@@ -133,6 +137,17 @@ public final class OutputTree {
 
         /** Writes the artifact to a temp file beside its target, unless the target already has these bytes. */
         public void stage(Artifact a) throws IOException {
+            stage(a, null);
+        }
+
+        /**
+         * As {@link #stage(Artifact)}, with the bytes' SHA-256. A file whose hash the previous manifest
+         * already lists, with the same size and not modified since that manifest was written, is taken
+         * as unchanged without reading it back — as {@code make} and git's index trust a file's stat. A
+         * no-op recompile at a thousand VMs otherwise reads a gigabyte. A file edited by hand gets a
+         * newer mtime and is compared, and restored, byte for byte.
+         */
+        public void stage(Artifact a, String sha256) throws IOException {
             if (!isSafeRelative(a.path()) || a.path().equals(ManifestRenderer.PATH)) {
                 throw new IOException("refusing to write " + a.path() + " into the output directory");
             }
@@ -140,6 +155,10 @@ public final class OutputTree {
             if (fresh) {
                 writeNew(out.resolve(STAGE).resolve(a.path()), a.bytes());
                 written.add(a.path());
+                return;
+            }
+            if (sha256 != null && sha256.equals(previous.get(a.path())) && untouchedSinceManifest(out.resolve(a.path()), a.bytes().length)) {
+                unchanged.add(a.path());
                 return;
             }
             markDirty();
@@ -242,6 +261,16 @@ public final class OutputTree {
         }
         write(temp(target), a.bytes());
         written.add(a.path());
+    }
+
+    private boolean untouchedSinceManifest(Path file, long size) throws IOException {
+        try {
+            java.nio.file.attribute.BasicFileAttributes at = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return at.isRegularFile() && at.size() == size && manifestTime != null && at.lastModifiedTime().compareTo(manifestTime) <= 0;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
     }
 
     private static boolean sameBytes(Path file, byte[] bytes) throws IOException {
