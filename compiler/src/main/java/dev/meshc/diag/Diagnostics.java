@@ -11,6 +11,11 @@ public final class Diagnostics {
         items.add(d);
     }
 
+    /** Everything {@code other} collected (another stage run on another thread). */
+    public void addAll(Diagnostics other) {
+        for (Diagnostic d : other.sorted()) add(d);
+    }
+
     public void error(Code code, SourceSpan at, String message) {
         add(Diagnostic.error(code, at, message));
     }

@@ -47,10 +47,31 @@ public final class Frontend {
         Optional<SourceTree> tree = new YamlReader(limits).read(file, yaml, diags);
         Timings.mark("yaml");
         if (tree.isEmpty()) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
-        if (!InventorySchema.check(tree.get(), diags)) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
-        Timings.mark("schema");
-        Inventory inv = InventoryReader.read(tree.get());
-        Timings.mark("model");
+        // The schema check and the model read are independent: the model is read on this thread while
+        // the schema is checked on another, and thrown away (with whatever it threw) if the schema fails.
+        SourceTree st = tree.get();
+        Diagnostics schemaDiags = new Diagnostics();
+        java.util.concurrent.CompletableFuture<Boolean> schema =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> InventorySchema.check(st, schemaDiags));
+        Inventory inv = null;
+        RuntimeException readFailure = null;
+        try {
+            inv = InventoryReader.read(st);
+        } catch (RuntimeException e) {
+            readFailure = e;
+        }
+        boolean schemaOk;
+        try {
+            schemaOk = schema.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw e;
+        }
+        diags.addAll(schemaDiags);
+        Timings.mark("schema+model");
+        if (!schemaOk) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
+        if (readFailure != null) throw readFailure; // a schema-valid inventory must read: a bug, reported as such
         if (!InventoryValidator.validate(inv, diags)) return fail(tree, Optional.of(inv), Lock.EMPTY, diags);
         Timings.mark("validate");
         Lock previous = lockText == null ? Lock.EMPTY : LockFile.parse(lockFile, lockText, diags);
