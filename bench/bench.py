@@ -9,7 +9,7 @@ JAR = os.path.join(ROOT, "compiler/target/meshc.jar")
 QUICK = "--quick" in sys.argv
 REPS = 3 if QUICK else 5
 WORK = "/dev/shm/meshc-bench" if os.path.isdir("/dev/shm") else "/tmp/meshc-bench"
-JAVA = ["java", "-XX:+UseParallelGC", "-XX:FreqInlineSize=120", "-Xmx1g"]
+JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g"]
 NETCHECK = os.path.join(ROOT, "compiler/src/test/resources/e2e/netcheck.py")
 results, notes = {}, []
 
@@ -70,12 +70,6 @@ def compile_benchmarks():
         size, files = tree_bytes(out)
         results[f"compile_{s}"] = {"wall": wall, "rss_kib": rss, "bytes": size, "files": files}
         if s == "L":
-            log("compile L with the JVM's default inlining")
-            default_inline = [a for a in meshc("compile", f"{WORK}/L.yml", "-o", out, "--lock", f"{WORK}/L.lock", "-q")
-                              if not a.startswith("-XX:FreqInlineSize")]
-            w, r, _ = run_timed(default_inline, prepare=lambda: rm(out))
-            results["compile_L_default_inline"] = {"wall": w, "rss_kib": r}
-            subprocess.run(meshc("compile", f"{WORK}/L.yml", "-o", out, "--lock", f"{WORK}/L.lock", "-q"), check=True)
             log("cp -r of the L output")
             cpw, cprss, _ = run_timed(["cp", "-r", out, f"{WORK}/cp-L"], prepare=lambda: rm(f"{WORK}/cp-L"))
             rm(f"{WORK}/cp-L")
@@ -106,7 +100,7 @@ def compile_benchmarks():
 
 def startup_benchmarks():
     jsa = f"{WORK}/meshc.jsa"
-    base = ["java", "-XX:+UseParallelGC", "-XX:FreqInlineSize=120", "-Xmx1g"]
+    base = ["java", "-XX:+UseParallelGC", "-Xmx1g"]
     w, r, _ = run_timed(base + ["-Xshare:auto", "-jar", JAR, "vip", "db"], reps=11)
     results["start_17"] = {"wall": w, "rss_kib": r}
     subprocess.run(base + [f"-XX:ArchiveClassesAtExit={jsa}", "-jar", JAR, "vip", "db"], capture_output=True, check=True)
@@ -115,7 +109,7 @@ def startup_benchmarks():
     j25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
     if os.path.exists(j25):
         aot = f"{WORK}/meshc.aot"
-        b25 = [j25, "-XX:+UseParallelGC", "-XX:FreqInlineSize=120", "-Xmx1g"]
+        b25 = [j25, "-XX:+UseParallelGC", "-Xmx1g"]
         w, r, _ = run_timed(b25 + ["-jar", JAR, "vip", "db"], reps=11)
         results["start_25"] = {"wall": w, "rss_kib": r}
         subprocess.run(b25 + [f"-XX:AOTCacheOutput={aot}", "-jar", JAR, "vip", "db"], capture_output=True, check=True)
@@ -307,15 +301,13 @@ def report():
           f"Machine: {os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
           f"kernel {platform.release()}, {jv}; output written to `{WORK}` "
           "(tmpfs, so disk noise does not hide the compiler's own cost). Median of "
-          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -XX:FreqInlineSize=120 -Xmx1g`).\n",
+          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g`).\n",
           "![compile time and output size](performance.svg)\n",
           "## Compile\n", "| what | wall (median) | peak RSS | notes |", "|---|---|---|---|"]
     for s in ["S", "M", "L", "XL"]:
         r = results.get(f"compile_{s}")
         if r:
             md.append(row(f"full compile {s}", f"compile_{s}", f"{r['files']:,} files, {r['bytes'] / 2**20:,.0f} MiB").rstrip())
-    if "compile_L_default_inline" in results:
-        md.append(row("full compile L, JVM default inlining (`FreqInlineSize` 325)", "compile_L_default_inline").rstrip())
     md.append(row("`cp -r` of the L output", "cp_L").rstrip())
     if "noop_L" in results:
         md.append(row("no-op recompile L", "noop_L", f"{results['noop_L']['written']} files rewritten, {results['noop_L']['unchanged']:,} unchanged").rstrip())
