@@ -345,7 +345,8 @@ def report():
         md.append(f"| systemd-networkd, start until every route is installed (neighbors: above 1,024 peers only in ip/neighbors.batch) | {results['load_networkd']:.2f} s |")
     if notes:
         md.append("\nNotes from the run: " + "; ".join(notes))
-    md.append("\nRaw results: `docs/performance.json`.\n")
+    md.append("\nRaw results: `docs/performance.json`.")
+    md.append(open(os.path.join(ROOT, "bench/findings.md")).read())  # targets and profiling notes, written by hand
     open(os.path.join(ROOT, "docs/performance.md"), "w").write("\n".join(l for l in md if l is not None) + "\n")
     json.dump({k: v for k, v in results.items() if not isinstance(v, str)}, open(os.path.join(ROOT, "docs/performance.json"), "w"), indent=2, sort_keys=True)
     svg(os.path.join(ROOT, "docs/performance.svg"))
