@@ -74,18 +74,7 @@ final class CompileCommand implements Callable<Integer> {
         try (OutputTree.Transaction tx = new OutputTree(out).begin()) {
             Timings.mark("lock+recover");
             Progress progress = Progress.start(common, "rendering hosts", selected.size());
-            Compilation.Sink sink = new Compilation.Sink() {
-                @Override
-                public void accept(Artifact a) throws java.io.IOException {
-                    tx.stage(a);
-                }
-
-                @Override
-                public void accept(Artifact a, String sha256) throws java.io.IOException {
-                    tx.stage(a, sha256);
-                }
-            };
-            Artifact manifest = Compilation.stream(r, selected, Main.templates(templates), Version.get(), sink, progress::step);
+            Artifact manifest = Compilation.stream(r, selected, Main.templates(templates), Version.get(), tx, progress::step);
             progress.finish();
             Timings.mark("render+stage");
             w = tx.commit(manifest);

@@ -85,6 +85,7 @@ public final class OutputTree {
             ch = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = ch.lock();
             recover();
+            knownDirectories.clear(); // recovery and earlier writes may have removed directories
             Map<String, String> previous = PreviousManifest.read(out);
             manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(ManifestRenderer.PATH));
             return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
@@ -113,7 +114,7 @@ public final class OutputTree {
      * One write: {@link #stage} files (from any thread), then {@link #commit} with the manifest.
      * Closing without committing discards what was staged and leaves the old tree.
      */
-    public final class Transaction implements AutoCloseable {
+    public final class Transaction implements AutoCloseable, Compilation.Sink {
         private final FileChannel channel;
         private final FileLock lock;
         private final java.util.concurrent.locks.ReentrantLock inProcess;
@@ -138,6 +139,16 @@ public final class OutputTree {
         /** Writes the artifact to a temp file beside its target, unless the target already has these bytes. */
         public void stage(Artifact a) throws IOException {
             stage(a, null);
+        }
+
+        @Override
+        public void accept(Artifact a) throws IOException {
+            stage(a, null);
+        }
+
+        @Override
+        public void accept(Artifact a, String sha256) throws IOException {
+            stage(a, sha256);
         }
 
         /**
@@ -218,7 +229,7 @@ public final class OutputTree {
         private void commitJournal(String journal) throws IOException {
             if (!journal.isEmpty()) {
                 Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
-                writeDurably(tmp, journal.getBytes(StandardCharsets.UTF_8));
+                write(tmp, journal.getBytes(StandardCharsets.UTF_8), true);
                 move(tmp, out.resolve(JOURNAL)); // the commit point
                 fsyncDir(out);
                 apply(journal);
@@ -254,12 +265,8 @@ public final class OutputTree {
             unchanged.add(a.path());
             return;
         }
-        Path dir = target.getParent();
-        if (!knownDirectories.contains(dir)) {
-            Files.createDirectories(dir);
-            knownDirectories.add(dir);
-        }
-        write(temp(target), a.bytes());
+        ensureDirectory(target.getParent());
+        write(temp(target), a.bytes(), false);
         written.add(a.path());
     }
 
@@ -371,32 +378,29 @@ public final class OutputTree {
         return target.resolveSibling("." + target.getFileName() + TEMP_SUFFIX);
     }
 
-    /** One open, one write, one close (Files.write goes through an 8 KiB stream buffer). */
-    private static void write(Path p, byte[] bytes) throws IOException {
+    /** One open, one write, one close (Files.write goes through an 8 KiB stream buffer); fsynced if durable. */
+    private static void write(Path p, byte[] bytes, boolean durable) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
             while (b.hasRemaining()) ch.write(b);
+            if (durable) ch.force(true);
         }
     }
 
-    private final Set<Path> stageDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    /** A file in the stage directory, which holds nothing yet: no comparison, parents created once. */
+    /** A file in the stage directory, which holds nothing yet: no comparison. */
     private void writeNew(Path p, byte[] bytes) throws IOException {
-        Path dir = p.getParent();
-        if (!stageDirectories.contains(dir)) {
-            Files.createDirectories(dir);
-            stageDirectories.add(dir);
-        }
-        write(p, bytes);
+        ensureDirectory(p.getParent());
+        write(p, bytes, false);
     }
 
-    private static void writeDurably(Path p, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(bytes));
-            ch.force(true);
+    /** Parent directories are created once per directory, not once per file. */
+    private void ensureDirectory(Path dir) throws IOException {
+        if (!knownDirectories.contains(dir)) {
+            Files.createDirectories(dir);
+            knownDirectories.add(dir);
         }
     }
+
 
     private static void move(Path from, Path to) throws IOException {
         try {
