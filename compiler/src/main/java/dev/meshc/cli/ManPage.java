@@ -20,10 +20,19 @@ public final class ManPage {
     private ManPage() {
     }
 
+    /**
+     * {@code ManPage MAN [COMPLETION]}: writes the man page and, if a second path is given, the bash
+     * completion (picocli's {@code AutoComplete} main does not create its output directory, so on a
+     * clean build it failed and the release had no completion), creating parent directories.
+     */
     public static void main(String[] args) throws IOException {
-        Path out = Path.of(args.length > 0 ? args[0] : "meshc.1");
+        write(Path.of(args.length > 0 ? args[0] : "meshc.1"), render());
+        if (args.length > 1) write(Path.of(args[1]), picocli.AutoComplete.bash("meshc", new CommandLine(new Main())));
+    }
+
+    private static void write(Path out, String text) throws IOException {
         if (out.getParent() != null) Files.createDirectories(out.getParent());
-        Files.writeString(out, render(), StandardCharsets.UTF_8);
+        Files.writeString(out, text, StandardCharsets.UTF_8);
     }
 
     static String render() {

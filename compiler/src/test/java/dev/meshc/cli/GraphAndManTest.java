@@ -46,6 +46,14 @@ class GraphAndManTest {
     }
 
     @Test
+    void theBuildStepWritesManPageAndCompletionIntoDirectoriesItCreates(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path man = dir.resolve("man/meshc.1"), completion = dir.resolve("completion/meshc.bash");
+        ManPage.main(new String[] {man.toString(), completion.toString()});
+        assertEquals(ManPage.render(), java.nio.file.Files.readString(man));
+        assertTrue(java.nio.file.Files.readString(completion).contains("complete -F _complete_meshc"));
+    }
+
+    @Test
     void bashCompletionAndManPage() {
         var r = meshc("generate-completion");
         assertEquals(0, r.code());
