@@ -14,9 +14,21 @@ import tools.jackson.databind.JsonNode;
  */
 public final class InventoryReader {
     private final SourceTree tree;
+    private final Spans.Source source;
 
     private InventoryReader(SourceTree tree) {
         this.tree = tree;
+        this.source = new Spans.Source() {
+            @Override
+            public SourceSpan keyAt(String pointer) {
+                return tree.keyAt(pointer);
+            }
+
+            @Override
+            public SourceSpan writtenAt(String pointer) {
+                return tree.valueSpans().get(pointer);
+            }
+        };
     }
 
     public static Inventory read(SourceTree tree) {
@@ -30,7 +42,7 @@ public final class InventoryReader {
         forEach(root, "/vms", (name, node, ptr) -> vms.put(name, new Vm(name,
                 Ipv4.parse(node.path("underlay").asString()),
                 node.has("interface") ? node.get("interface").asString() : Vm.DEFAULT_INTERFACE,
-                spans(ptr, "underlay", "interface"))));
+                spans(ptr))));
         Map<String, Service> services = new HashMap<>();
         forEach(root, "/services", (name, node, ptr) -> {
             Map<String, Endpoint> endpoints = new HashMap<>();
@@ -38,42 +50,34 @@ public final class InventoryReader {
                     e.path("port").asInt(),
                     "udp".equals(e.path("protocol").asString("tcp")) ? Protocol.UDP : Protocol.TCP,
                     e.has("scheme") ? e.get("scheme").asString() : ep,
-                    spans(eptr, "port", "protocol", "scheme"))));
+                    spans(eptr))));
             Map<String, Relationship> rels = new HashMap<>();
             forEach(node, ptr + "/relationships", (rel, r, rptr) -> {
                 String target = r.asString();
                 int colon = target.indexOf(':');
                 rels.put(rel, new Relationship(rel, target.substring(0, colon), target.substring(colon + 1),
-                        new Spans(tree.keyAt(rptr), Map.of("target", tree.valueAt(rptr)))));
+                        new Spans(source, rptr, "target")));
             });
-            services.put(name, new Service(name, Sorted.copy(endpoints), Sorted.copy(rels), spans(ptr, "endpoints", "relationships")));
+            services.put(name, new Service(name, Sorted.copy(endpoints), Sorted.copy(rels), spans(ptr)));
         });
         Map<String, Container> containers = new HashMap<>();
         forEach(root, "/containers", (name, node, ptr) -> containers.put(name, new Container(name,
                 node.path("service").asString(), node.path("vm").asString(),
                 node.has("index") ? node.get("index").asInt() : null,
-                spans(ptr, "service", "vm", "index"))));
+                spans(ptr))));
         return new Inventory(tree.file(), network, Sorted.copy(vms), Sorted.copy(services), Sorted.copy(containers));
     }
 
     private Network network(JsonNode n, String ptr) {
         Cidr vip = n.has("vip") ? Cidr.parse(n.get("vip").asString()) : Network.DEFAULT_VIP;
         List<Cidr> reserved = new ArrayList<>();
-        Map<String, SourceSpan> fields = new HashMap<>();
         if (n.has("vip_reserved")) {
             JsonNode r = n.get("vip_reserved");
-            for (int i = 0; i < r.size(); i++) {
-                reserved.add(Cidr.parse(r.get(i).asString()));
-                fields.put("vip_reserved/" + i, tree.valueAt(ptr + "/vip_reserved/" + i));
-            }
+            for (int i = 0; i < r.size(); i++) reserved.add(Cidr.parse(r.get(i).asString()));
         } else {
             reserved.addAll(Network.defaultReserved(vip));
         }
         JsonNode vx = n.path("vxlan");
-        for (String f : List.of("underlay", "overlay", "vip", "vip_reserved", "encapsulation", "vxlan", "mtu")) {
-            String p = ptr + "/" + f;
-            if (tree.valueSpans().containsKey(p)) fields.put(f, tree.valueAt(p));
-        }
         return new Network(
                 Cidr.parse(n.path("underlay").asString()),
                 Cidr.parse(n.path("overlay").asString()),
@@ -83,16 +87,11 @@ public final class InventoryReader {
                 vx.path("port").asInt(Network.DEFAULT_VXLAN_PORT),
                 n.has("vxlan"),
                 n.path("mtu").asInt(Network.DEFAULT_MTU),
-                new Spans(tree.keyAt(ptr), fields));
+                Spans.of(source, ptr));
     }
 
-    private Spans spans(String ptr, String... fieldNames) {
-        Map<String, SourceSpan> fields = new HashMap<>();
-        for (String f : fieldNames) {
-            String p = ptr + "/" + f;
-            if (tree.valueSpans().containsKey(p)) fields.put(f, tree.valueAt(p));
-        }
-        return new Spans(tree.keyAt(ptr), fields);
+    private Spans spans(String ptr) {
+        return Spans.of(source, ptr);
     }
 
     private interface Entry {
