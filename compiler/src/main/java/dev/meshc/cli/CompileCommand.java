@@ -48,6 +48,8 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        dev.meshc.render.Templates tpl = Main.templates(templates);
+        tpl.prepareAsync(dev.meshc.render.Renderers.TEMPLATES); // parsed while the front end runs
         Frontend.Result r = input.run();
         Inputs in = input.inputs;
         if (!r.ok()) {
@@ -74,7 +76,7 @@ final class CompileCommand implements Callable<Integer> {
         try (OutputTree.Transaction tx = new OutputTree(out).begin()) {
             Timings.mark("lock+recover");
             Progress progress = Progress.start(common, "rendering hosts", selected.size());
-            Artifact manifest = Compilation.stream(r, selected, Main.templates(templates), Version.get(), tx, progress::step);
+            Artifact manifest = Compilation.stream(r, selected, tpl, Version.get(), tx, progress::step);
             progress.finish();
             Timings.mark("render+stage");
             w = tx.commit(manifest);

@@ -47,6 +47,9 @@ public final class Compilation {
     public static Artifact stream(Frontend.Result result, Collection<String> hosts, Templates templates, String version, Sink sink,
                                   Runnable hostDone) throws IOException {
         Plan plan = result.plan().orElseThrow();
+        // The inventory's canonical hash (for the manifest) walks the whole tree: done beside the rendering.
+        java.util.concurrent.CompletableFuture<String> inventorySha = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> ManifestRenderer.sha256(CanonicalJson.of(result.tree().orElseThrow().root())));
         List<ManifestRenderer.Entry> entries = Collections.synchronizedList(new ArrayList<>());
         Sink recording = a -> {
             String sha = ManifestRenderer.sha256(a.bytes());
@@ -82,8 +85,7 @@ public final class Compilation {
         List<ManifestRenderer.Entry> sorted = new ArrayList<>(entries);
         sorted.sort((x, y) -> x.path().compareTo(y.path()));
         String lockText = LockFile.format(plan.lock());
-        String inventorySha = ManifestRenderer.sha256(CanonicalJson.of(result.tree().orElseThrow().root()));
-        return ManifestRenderer.render(sorted, inventorySha, ManifestRenderer.sha256(lockText.getBytes(StandardCharsets.UTF_8)), version, templates);
+        return ManifestRenderer.render(sorted, inventorySha.join(), ManifestRenderer.sha256(lockText.getBytes(StandardCharsets.UTF_8)), version, templates);
     }
 
     /** The whole output in memory, manifest included, sorted by path (tests, small inventories). */

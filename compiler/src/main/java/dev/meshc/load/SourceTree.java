@@ -1,36 +1,32 @@
 package dev.meshc.load;
 
 import dev.meshc.diag.SourceSpan;
-import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A parsed YAML document as a JSON tree plus where each part came from. Positions are kept per
+ * A parsed YAML document as a JSON tree plus where each part came from. Positions are found by
  * JSON pointer ({@code /vms/vm-a/underlay}) for both the value and, for mapping entries, the key,
  * so diagnostics can point at either without ever storing positions inside the user's data.
  */
-public record SourceTree(String file, JsonNode root, Map<String, SourceSpan> valueSpans,
-                         Map<String, SourceSpan> keySpans) {
-
-    public SourceTree {
-        // Views, not copies: an XL inventory has about a million positions, and the reader that
-        // built these maps hands them over and never touches them again.
-        valueSpans = java.util.Collections.unmodifiableMap(valueSpans);
-        keySpans = java.util.Collections.unmodifiableMap(keySpans);
-    }
+public record SourceTree(String file, JsonNode root, Positions positions) {
 
     /** Where the value at {@code pointer} starts; falls back to the nearest enclosing value. */
     public SourceSpan valueAt(String pointer) {
         for (String p = pointer; ; p = parent(p)) {
-            SourceSpan s = valueSpans.get(p);
+            SourceSpan s = positions.value(p);
             if (s != null) return s;
             if (p.isEmpty()) return SourceSpan.file(file);
         }
     }
 
+    /** Where the value at exactly {@code pointer} was written, or null when it was not (a default applies). */
+    public SourceSpan writtenAt(String pointer) {
+        return positions.value(pointer);
+    }
+
     /** Where the key of the mapping entry at {@code pointer} starts; falls back to its value. */
     public SourceSpan keyAt(String pointer) {
-        SourceSpan s = keySpans.get(pointer);
+        SourceSpan s = positions.key(pointer);
         return s != null ? s : valueAt(pointer);
     }
 

@@ -154,8 +154,7 @@ public final class YamlReader {
     private final class Builder {
         private final String file;
         private final Diagnostics diags;
-        private final Map<String, SourceSpan> valueSpans = new HashMap<>();
-        private final Map<String, SourceSpan> keySpans = new HashMap<>();
+        private final Positions.Recorder positions = new Positions.Recorder();
         private final Map<Anchor, JsonNode> anchors = new HashMap<>();
         private final Deque<Frame> stack = new ArrayDeque<>();
         private int aliases;
@@ -198,7 +197,7 @@ public final class YamlReader {
                 diags.error(Code.Y108, new SourceSpan(file, 1, 1), "the file is empty; an inventory starts with 'version: 1'");
                 return Optional.empty();
             }
-            return Optional.of(new SourceTree(file, root, valueSpans, keySpans));
+            return Optional.of(new SourceTree(file, root, positions.of(file, root)));
         }
 
         private void fail(Code code, Event at, String message) {
@@ -218,8 +217,11 @@ public final class YamlReader {
                 return;
             }
             JsonNode node = mapping ? JSON.objectNode() : JSON.arrayNode();
-            String pointer = place(node, e);
-            stack.push(new Frame(node, pointer, e.getAnchor().orElse(null)));
+            Frame parent = stack.peek();
+            String key = parent != null && parent.node.isObject() ? parent.pendingKey : null;
+            int index = parent != null && parent.node.isArray() ? parent.node.size() : -1;
+            place(node, e, false);
+            stack.push(new Frame(node, key, index, e.getAnchor().orElse(null)));
         }
 
         private void onEnd() {
@@ -234,16 +236,19 @@ public final class YamlReader {
                 Frame f = stack.peek();
                 String key = e.getValue();
                 if (f.node.has(key)) {
-                    SourceSpan first = keySpans.get(SourceTree.child(f.pointer, key));
-                    fail(Code.Y101, e, "duplicate key '" + key + "' (first at " + first.line() + ":" + first.column() + ")");
+                    SourceSpan first = positions.of(file, root).key(SourceTree.child(pointer(), key));
+                    fail(Code.Y101, e, "duplicate key '" + key + "'"
+                            + (first != null ? " (first at " + first.line() + ":" + first.column() + ")" : ""));
                     return;
                 }
+                Mark m = e.getStartMark().orElse(null);
                 f.pendingKey = key;
-                f.pendingKeySpan = span(file, e.getStartMark().orElse(null));
+                f.pendingKeyLine = m == null ? 0 : m.getLine() + 1;
+                f.pendingKeyColumn = m == null ? 0 : m.getColumn() + 1;
                 return;
             }
             JsonNode value = scalar(e);
-            place(value, e);
+            place(value, e, false);
             e.getAnchor().ifPresent(a -> anchors.put(a, value));
         }
 
@@ -262,7 +267,7 @@ public final class YamlReader {
                 fail(Code.Y109, e, "a mapping key must be a plain name, not an alias");
                 return;
             }
-            place(target.deepCopy(), e);
+            place(target.deepCopy(), e, true);
         }
 
         private long countTree(JsonNode n) {
@@ -293,26 +298,34 @@ public final class YamlReader {
             return f != null && f.node.isObject() && f.pendingKey == null;
         }
 
-        /** Attaches a value to its parent (or as root) and records its position; returns its pointer. */
-        private String place(JsonNode value, Event e) {
-            SourceSpan at = span(file, e.getStartMark().orElse(null));
+        /** Attaches a value to its parent (or as root) and records its position (an alias's copy is one record). */
+        private void place(JsonNode value, Event e, boolean alias) {
+            Mark m = e.getStartMark().orElse(null);
+            int line = m == null ? 0 : m.getLine() + 1;
+            int column = m == null ? 0 : m.getColumn() + 1;
             Frame f = stack.peek();
-            String pointer;
             if (f == null) {
                 root = value;
-                pointer = "";
+                positions.add(line, column, 0, 0, alias);
             } else if (f.node instanceof ObjectNode obj) {
-                pointer = SourceTree.child(f.pointer, f.pendingKey);
                 obj.set(f.pendingKey, value);
-                keySpans.put(pointer, f.pendingKeySpan);
+                positions.add(line, column, f.pendingKeyLine, f.pendingKeyColumn, alias);
                 f.pendingKey = null;
             } else {
-                ArrayNode arr = (ArrayNode) f.node;
-                pointer = f.pointer + "/" + arr.size();
-                arr.add(value);
+                ((ArrayNode) f.node).add(value);
+                positions.add(line, column, 0, 0, alias);
             }
-            valueSpans.put(pointer, at);
-            return pointer;
+        }
+
+        /** The JSON pointer of the innermost open collection, from the keys and indices of the open frames. */
+        private String pointer() {
+            String p = "";
+            for (Iterator<Frame> it = stack.descendingIterator(); it.hasNext(); ) {
+                Frame f = it.next();
+                if (f.key != null) p = SourceTree.child(p, f.key);
+                else if (f.index >= 0) p = p + "/" + f.index;
+            }
+            return p;
         }
 
         private JsonNode scalar(ScalarEvent e) {
@@ -357,14 +370,17 @@ public final class YamlReader {
 
     private static final class Frame {
         final JsonNode node;
-        final String pointer;
+        final String key;   // this collection's key in its parent mapping, or null
+        final int index;    // its index in its parent sequence, or -1
         final Anchor anchor;
         String pendingKey;
-        SourceSpan pendingKeySpan;
+        int pendingKeyLine;
+        int pendingKeyColumn;
 
-        Frame(JsonNode node, String pointer, Anchor anchor) {
+        Frame(JsonNode node, String key, int index, Anchor anchor) {
             this.node = node;
-            this.pointer = pointer;
+            this.key = key;
+            this.index = index;
             this.anchor = anchor;
         }
     }

@@ -26,7 +26,7 @@ public final class InventoryReader {
 
             @Override
             public SourceSpan writtenAt(String pointer) {
-                return tree.valueSpans().get(pointer);
+                return tree.writtenAt(pointer);
             }
         };
     }

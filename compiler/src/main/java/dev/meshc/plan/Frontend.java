@@ -43,6 +43,7 @@ public final class Frontend {
      */
     public static Result run(String file, byte[] yaml, String lockFile, String lockText, InputLimits limits) {
         Diagnostics diags = new Diagnostics();
+        InventorySchema.prepareAsync();
         Timings.mark("read");
         Optional<SourceTree> tree = new YamlReader(limits).read(file, yaml, diags);
         Timings.mark("yaml");

@@ -16,6 +16,15 @@ public final class Renderers {
             new SysctlRenderer(),
             new ContainerFilesRenderer());
 
+    /** Every template a compile renders (graph templates are not part of a compile); a test keeps it complete. */
+    public static final List<String> TEMPLATES = List.of(
+            "ansible/inventory.yml.ftl", "containers/hosts.ftl", "containers/network.json.ftl",
+            "containers/relationships.env.ftl", "containers/relationships.json.ftl", "ip/containers.batch.ftl",
+            "ip/fdb.batch.ftl", "ip/links.batch.ftl", "ip/neighbors.batch.ftl", "ip/routes.batch.ftl",
+            "iptables/rules.v4.ftl", "manifest.json.ftl", "nftables/meshc.nft.ftl", "sysctl/90-meshc.conf.ftl",
+            "systemd-network/container.network.ftl", "systemd-network/gre.netdev.ftl",
+            "systemd-network/tunnel.network.ftl", "systemd-network/vxlan.netdev.ftl");
+
     private Renderers() {
     }
 

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TimeZone;
@@ -61,6 +62,26 @@ public final class Templates {
         c.setAPIBuiltinEnabled(false);
         c.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
         return c;
+    }
+
+    /**
+     * Parses the named templates on another thread, so a compile's first renders find them ready
+     * (parsing all of them is about a tenth of a second on a cold JVM, otherwise spent after the
+     * front end). Missing or broken templates are left for {@link #bytes} to report.
+     */
+    public void prepareAsync(java.util.Collection<String> names) {
+        List<String> copy = List.copyOf(names);
+        Thread t = new Thread(() -> {
+            for (String n : copy) {
+                try {
+                    cfg.getTemplate(n);
+                } catch (IOException | RuntimeException e) {
+                    // reported by bytes() when the template is used
+                }
+            }
+        }, "meshc-templates");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Renders into a buffer; the caller writes the result only once it is complete. */
