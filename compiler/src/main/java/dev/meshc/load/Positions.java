@@ -26,6 +26,7 @@ public final class Positions {
     private final int count;
     private Map<String, SourceSpan> values;
     private Map<String, SourceSpan> keys;
+    private int lookups;
 
     private Positions(String file, JsonNode root, int[] records, int count) {
         this.file = file;
@@ -36,18 +37,83 @@ public final class Positions {
 
     /** The value's position at exactly {@code pointer}, or null when no node was written there. */
     public SourceSpan value(String pointer) {
-        build();
-        return values.get(pointer);
+        return lookup(pointer, false);
     }
 
     /** The key's position of the mapping entry at exactly {@code pointer}, or null. */
     public SourceSpan key(String pointer) {
-        build();
-        return keys.get(pointer);
+        return lookup(pointer, true);
     }
 
-    private synchronized void build() {
-        if (values != null) return;
+    /**
+     * The first few lookups walk to the one node (skipping whole subtrees by counting their records),
+     * so a valid inventory's warning or two costs no map of every node; after that, the maps are built.
+     */
+    private synchronized SourceSpan lookup(String pointer, boolean key) {
+        if (values == null && ++lookups > 16) build();
+        if (values != null) return (key ? keys : values).get(pointer);
+        return walkTo(pointer, key);
+    }
+
+    /** The lookup without the maps (package-private for tests, which compare it with them). */
+    SourceSpan walkTo(String pointer, boolean key) {
+        int r = find(pointer);
+        if (r < 0) return null;
+        int at = r * FIELDS;
+        if (key) return records[at + 2] > 0 ? span(records[at + 2], records[at + 3]) : null;
+        return span(records[at], records[at + 1]);
+    }
+
+    /** The record of the node at {@code pointer}, or -1 when there is none (or it is inside an alias's copy). */
+    private int find(String pointer) {
+        if (root == null || count == 0) return -1;
+        if (!pointer.isEmpty() && pointer.charAt(0) != '/') return -1;
+        JsonNode node = root;
+        int r = 0;
+        int from = 1;
+        while (from <= pointer.length() && !pointer.isEmpty()) {
+            int end = pointer.indexOf('/', from);
+            if (end < 0) end = pointer.length();
+            String segment = pointer.substring(from, end).replace("~1", "/").replace("~0", "~");
+            from = end + 1;
+            if (r >= count || records[r * FIELDS + 4] != 0) return -1;
+            r++;
+            JsonNode next = null;
+            if (node.isObject()) {
+                for (var e : node.properties()) {
+                    if (e.getKey().equals(segment)) {
+                        next = e.getValue();
+                        break;
+                    }
+                    r = skip(e.getValue(), r);
+                }
+            } else if (node.isArray() && segment.matches("0|[1-9][0-9]{0,8}")) {
+                int index = Integer.parseInt(segment);
+                if (index < node.size()) {
+                    for (int i = 0; i < index; i++) r = skip(node.get(i), r);
+                    next = node.get(index);
+                }
+            }
+            if (next == null) return -1;
+            node = next;
+        }
+        return r < count ? r : -1;
+    }
+
+    /** The record after {@code node}'s subtree, which starts at record {@code r}. */
+    private int skip(JsonNode node, int r) {
+        if (r >= count) return r;
+        if (records[r * FIELDS + 4] != 0) return r + 1;
+        int next = r + 1;
+        if (node.isObject()) {
+            for (var e : node.properties()) next = skip(e.getValue(), next);
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) next = skip(node.get(i), next);
+        }
+        return next;
+    }
+
+    private void build() {
         Map<String, SourceSpan> v = new HashMap<>();
         Map<String, SourceSpan> k = new HashMap<>();
         if (root != null && count > 0) walk(root, "", 0, v, k);

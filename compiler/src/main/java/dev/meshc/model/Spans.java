@@ -25,6 +25,22 @@ public record Spans(Source source, String pointer, String selfField) {
         return new Spans(source, pointer, null);
     }
 
+    /** The whole file, for what has no position of its own (a count over the inventory). */
+    public static Spans file(String file) {
+        SourceSpan whole = SourceSpan.file(file);
+        return of(new Source() {
+            @Override
+            public SourceSpan keyAt(String pointer) {
+                return whole;
+            }
+
+            @Override
+            public SourceSpan writtenAt(String pointer) {
+                return null;
+            }
+        }, "");
+    }
+
     public SourceSpan key() {
         return source.keyAt(pointer);
     }

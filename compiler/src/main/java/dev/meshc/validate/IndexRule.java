@@ -20,15 +20,14 @@ final class IndexRule implements Rule {
         for (Container c : inv.containers().values()) {
             perVm.merge(c.vm(), 1, Integer::sum);
             if (c.index() == null) continue;
-            var at = c.spans().of("index");
             if (c.index() > capacity) {
-                diags.error(Code.R405, at, "container '" + c.name() + "' has index " + c.index()
+                diags.error(Code.R405, c.spans().of("index"), "container '" + c.name() + "' has index " + c.index()
                         + "; a VM holds indices 1.." + capacity + " (" + layout.explainSplit() + ")");
                 continue;
             }
             Container first = pinned.computeIfAbsent(c.vm(), v -> new HashMap<>()).putIfAbsent(c.index(), c);
             if (first != null) {
-                diags.error(Code.R406, at, "containers '" + first.name() + "' and '" + c.name() + "' are both pinned to index "
+                diags.error(Code.R406, c.spans().of("index"), "containers '" + first.name() + "' and '" + c.name() + "' are both pinned to index "
                         + c.index() + " on VM '" + c.vm() + "'");
             }
         }

@@ -17,22 +17,22 @@ final class NameRule implements Rule {
 
     @Override
     public void check(Inventory inv, Diagnostics diags) {
-        inv.vms().values().forEach(v -> name("VM", v.name(), v.spans().key(), diags));
+        inv.vms().values().forEach(v -> name("VM", v.name(), v.spans(), diags));
         for (Service s : inv.services().values()) {
-            name("service", s.name(), s.spans().key(), diags);
-            s.endpoints().values().forEach(e -> name("endpoint", e.name(), e.spans().key(), diags));
-            s.relationships().values().forEach(r -> name("relationship", r.name(), r.spans().key(), diags));
+            name("service", s.name(), s.spans(), diags);
+            s.endpoints().values().forEach(e -> name("endpoint", e.name(), e.spans(), diags));
+            s.relationships().values().forEach(r -> name("relationship", r.name(), r.spans(), diags));
         }
-        inv.containers().values().forEach(c -> name("container", c.name(), c.spans().key(), diags));
+        inv.containers().values().forEach(c -> name("container", c.name(), c.spans(), diags));
     }
 
     static boolean isName(String s) {
         return DNS_LABEL.matcher(s).matches();
     }
 
-    private static void name(String kind, String name, SourceSpan at, Diagnostics diags) {
+    private static void name(String kind, String name, dev.meshc.model.Spans spans, Diagnostics diags) {
         if (!isName(name)) {
-            diags.error(Code.N300, at, kind + " name " + quote(name)
+            diags.error(Code.N300, spans.key(), kind + " name " + quote(name)
                     + " is not a DNS label (lowercase a-z, 0-9 and '-', 1-63 characters, no '-' at either end)");
         }
     }

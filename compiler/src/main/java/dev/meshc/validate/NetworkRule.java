@@ -7,6 +7,7 @@ import dev.meshc.model.Cidr;
 import dev.meshc.model.Encapsulation;
 import dev.meshc.model.Inventory;
 import dev.meshc.model.Network;
+import dev.meshc.model.Spans;
 import dev.meshc.model.VipRange;
 
 /** N301–N306, N310: the address plan on its own. */
@@ -16,15 +17,15 @@ final class NetworkRule implements Rule {
     @Override
     public void check(Inventory inv, Diagnostics diags) {
         Network n = inv.network();
-        aligned("network.underlay", n.underlay(), n.spans().of("underlay"), diags);
-        aligned("network.overlay", n.overlay(), n.spans().of("overlay"), diags);
-        aligned("network.vip", n.vip(), n.spans().of("vip"), diags);
+        aligned("network.underlay", n.underlay(), n.spans(), "underlay", diags);
+        aligned("network.overlay", n.overlay(), n.spans(), "overlay", diags);
+        aligned("network.vip", n.vip(), n.spans(), "vip", diags);
         for (int i = 0; i < n.vipReserved().size(); i++) {
             Cidr r = n.vipReserved().get(i);
-            var at = n.spans().of("vip_reserved/" + i);
-            aligned("network.vip_reserved[" + i + "]", r, at, diags);
+            String field = "vip_reserved/" + i;
+            aligned("network.vip_reserved[" + i + "]", r, n.spans(), field, diags);
             if (!n.vip().aligned().overlaps(r) || r.prefix() < n.vip().prefix()) {
-                diags.error(Code.N305, at, "reserved range " + r.aligned() + " is not inside the VIP range " + n.vip().aligned());
+                diags.error(Code.N305, n.spans().of(field), "reserved range " + r.aligned() + " is not inside the VIP range " + n.vip().aligned());
             }
         }
         AddressLayout layout = new AddressLayout(n.underlay().aligned(), n.overlay().aligned());
@@ -32,9 +33,9 @@ final class NetworkRule implements Rule {
             diags.error(Code.N302, n.spans().of("overlay"), layout.explainSplit()
                     + "; at least 2 are needed (make the overlay larger or the underlay smaller)");
         }
-        overlap("overlay", n.overlay(), "underlay", n.underlay(), n.spans().of("overlay"), diags);
-        overlap("overlay", n.overlay(), "VIP range", n.vip(), n.spans().of("overlay"), diags);
-        overlap("underlay", n.underlay(), "VIP range", n.vip(), n.spans().of("vip"), diags);
+        overlap("overlay", n.overlay(), "underlay", n.underlay(), n.spans(), "overlay", diags);
+        overlap("overlay", n.overlay(), "VIP range", n.vip(), n.spans(), "overlay", diags);
+        overlap("underlay", n.underlay(), "VIP range", n.vip(), n.spans(), "vip", diags);
         if (VipRange.of(n).size() == 0) {
             diags.error(Code.N304, n.spans().of("vip"), "VIP range " + n.vip().aligned() + " has no usable address once reservations are removed");
         }
@@ -47,15 +48,15 @@ final class NetworkRule implements Rule {
         }
     }
 
-    private static void aligned(String what, Cidr c, dev.meshc.diag.SourceSpan at, Diagnostics diags) {
+    private static void aligned(String what, Cidr c, Spans spans, String field, Diagnostics diags) {
         if (!c.isAligned()) {
-            diags.error(Code.N301, at, what + " " + c + " has host bits set; did you mean " + c.aligned() + "?");
+            diags.error(Code.N301, spans.of(field), what + " " + c + " has host bits set; did you mean " + c.aligned() + "?");
         }
     }
 
-    private static void overlap(String a, Cidr x, String b, Cidr y, dev.meshc.diag.SourceSpan at, Diagnostics diags) {
+    private static void overlap(String a, Cidr x, String b, Cidr y, Spans spans, String field, Diagnostics diags) {
         if (x.aligned().overlaps(y.aligned())) {
-            diags.error(Code.N303, at, "the " + a + " " + x.aligned() + " overlaps the " + b + " " + y.aligned());
+            diags.error(Code.N303, spans.of(field), "the " + a + " " + x.aligned() + " overlaps the " + b + " " + y.aligned());
         }
     }
 }

@@ -27,19 +27,18 @@ final class ReferenceRule implements Rule {
         }
         for (Service s : inv.services().values()) {
             for (Relationship r : s.relationships().values()) {
-                var at = r.spans().of("target");
                 Service target = inv.services().get(r.service());
                 if (target == null) {
-                    diags.error(Code.R400, at, "relationship '" + r.name() + "' of service '" + s.name() + "' names service "
+                    diags.error(Code.R400, r.spans().of("target"), "relationship '" + r.name() + "' of service '" + s.name() + "' names service "
                             + NameRule.quote(r.service()) + ", which is not in 'services'" + Suggest.among(r.service(), inv.services().keySet()));
                 } else if (!target.endpoints().containsKey(r.endpoint())) {
-                    diags.error(Code.R401, at, "service '" + target.name() + "' has no endpoint " + NameRule.quote(r.endpoint())
+                    diags.error(Code.R401, r.spans().of("target"), "service '" + target.name() + "' has no endpoint " + NameRule.quote(r.endpoint())
                             + (target.endpoints().isEmpty() ? " (it has no endpoints)" : "; it has: " + String.join(", ", target.endpoints().keySet())));
                 } else if (target.name().equals(s.name())) {
-                    diags.error(Code.R409, at, "relationship '" + r.name() + "' points at its own service '" + s.name()
+                    diags.error(Code.R409, r.spans().of("target"), "relationship '" + r.name() + "' points at its own service '" + s.name()
                             + "'; a container reaches its own service's replicas by overlay address, not through a VIP");
                 } else if (!running.contains(target.name())) {
-                    diags.warning(Code.R410, at, "relationship '" + r.name() + "' targets service '" + target.name()
+                    diags.warning(Code.R410, r.spans().of("target"), "relationship '" + r.name() + "' targets service '" + target.name()
                             + "', which has no containers; connections to its VIP will be dropped");
                 }
             }

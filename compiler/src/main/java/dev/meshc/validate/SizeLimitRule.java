@@ -18,13 +18,12 @@ final class SizeLimitRule implements Rule {
 
     @Override
     public void check(Inventory inv, Diagnostics diags) {
-        var top = dev.meshc.diag.SourceSpan.file(inv.file());
+        dev.meshc.model.Spans top = dev.meshc.model.Spans.file(inv.file());
         limit("VMs", inv.vms().size(), MAX_VMS, top, diags);
         int peers = inv.vms().size() - 1;
         if (!dev.meshc.model.NetworkdLimits.neighborsFit(peers) && inv.vms().size() <= MAX_VMS) {
-            var at = inv.vms().values().iterator().next().spans().key();
             boolean routes = dev.meshc.model.NetworkdLimits.routesFit(peers);
-            diags.warning(Code.N311, at, inv.vms().size() + " VMs: systemd-networkd holds at most "
+            diags.warning(Code.N311, inv.vms().values().iterator().next().spans().key(), inv.vms().size() + " VMs: systemd-networkd holds at most "
                     + dev.meshc.model.NetworkdLimits.STATIC_NEIGHBORS + " static neighbors per link, so the systemd-network files carry the tunnel device"
                     + (routes ? ", its address and the routes" : " and its address") + "; apply ip/neighbors.batch"
                     + (routes ? "" : ", ip/routes.batch") + (inv.network().encapsulation() == dev.meshc.model.Encapsulation.VXLAN ? " and ip/fdb.batch (bridge -batch)" : "")
@@ -33,12 +32,12 @@ final class SizeLimitRule implements Rule {
         limit("containers", inv.containers().size(), MAX_CONTAINERS, top, diags);
         limit("services", inv.services().size(), MAX_SERVICES, top, diags);
         for (Service s : inv.services().values()) {
-            limit("relationships in service '" + s.name() + "'", s.relationships().size(), MAX_RELATIONSHIPS_PER_SERVICE, s.spans().key(), diags);
-            limit("endpoints in service '" + s.name() + "'", s.endpoints().size(), MAX_ENDPOINTS_PER_SERVICE, s.spans().key(), diags);
+            limit("relationships in service '" + s.name() + "'", s.relationships().size(), MAX_RELATIONSHIPS_PER_SERVICE, s.spans(), diags);
+            limit("endpoints in service '" + s.name() + "'", s.endpoints().size(), MAX_ENDPOINTS_PER_SERVICE, s.spans(), diags);
         }
     }
 
-    private static void limit(String what, int n, int max, dev.meshc.diag.SourceSpan at, Diagnostics diags) {
-        if (n > max) diags.error(Code.R411, at, "the inventory has " + n + " " + what + "; the limit is " + max);
+    private static void limit(String what, int n, int max, dev.meshc.model.Spans at, Diagnostics diags) {
+        if (n > max) diags.error(Code.R411, at.key(), "the inventory has " + n + " " + what + "; the limit is " + max);
     }
 }

@@ -61,7 +61,11 @@ class PositionsTest {
 
     private static void compare(SourceTree tree, Node node, String pointer, Node key, List<String> checked) {
         assertEquals(span(node), tree.writtenAt(pointer), "value at '" + pointer + "'");
-        if (key != null) assertEquals(span(key), tree.keyAt(pointer), "key at '" + pointer + "'");
+        assertEquals(span(node), tree.positions().walkTo(pointer, false), "value at '" + pointer + "', walking");
+        if (key != null) {
+            assertEquals(span(key), tree.keyAt(pointer), "key at '" + pointer + "'");
+            assertEquals(span(key), tree.positions().walkTo(pointer, true), "key at '" + pointer + "', walking");
+        }
         checked.add(pointer);
         if (node instanceof MappingNode m) {
             for (NodeTuple t : m.getValue()) {
@@ -88,6 +92,12 @@ class PositionsTest {
         // The records after an alias continue with the next node: the alias's copy took one, not five.
         assertEquals(new SourceSpan("f.yml", 7, 8), t.writtenAt("/e/1/f"));
         assertEquals(new SourceSpan("f.yml", 7, 5), t.keyAt("/e/1/f"));
+        SourceTree fresh = new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), new Diagnostics()).orElseThrow();
+        assertEquals(null, fresh.positions().walkTo("/d/c/1", false));
+        assertEquals(null, fresh.positions().walkTo("/e/2", false));
+        assertEquals(null, fresh.positions().walkTo("/a/zz", false));
+        assertEquals(null, fresh.positions().walkTo("/a/c/01", false));
+        assertEquals(new SourceSpan("f.yml", 7, 8), fresh.positions().walkTo("/e/1/f", false));
     }
 
     @Test
