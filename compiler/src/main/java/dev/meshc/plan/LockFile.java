@@ -3,6 +3,7 @@ package dev.meshc.plan;
 import dev.meshc.diag.Code;
 import dev.meshc.diag.Diagnostics;
 import dev.meshc.diag.SourceSpan;
+import dev.meshc.model.Names;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -31,7 +32,7 @@ public final class LockFile {
             if (line.isEmpty() || line.startsWith("#")) continue;
             String[] f = fields(line);
             SourceSpan at = new SourceSpan(file, lineNo, 1);
-            if (f == null || !isName(f[0]) || !isName(f[1]) || !isIndex(f[2])) {
+            if (f == null || !Names.isDnsLabel(f[0]) || !Names.isDnsLabel(f[1]) || !isIndex(f[2])) {
                 diags.error(Code.L500, at, "expected '<container> <vm> <index>', found '" + abbreviate(line) + "'");
                 continue;
             }
@@ -62,17 +63,6 @@ public final class LockFile {
     /** Regex {@code \\s}: space, tab, LF, VT, FF, CR (not the Unicode spaces {@code strip()} also removes). */
     private static boolean isSpace(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\u000b' || c == '\f' || c == '\r';
-    }
-
-    /** {@code [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?}, the inventory's name rule. */
-    static boolean isName(String s) {
-        int n = s.length();
-        if (n == 0 || n > 63 || s.charAt(0) == '-' || s.charAt(n - 1) == '-') return false;
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-')) return false;
-        }
-        return true;
     }
 
     /** {@code [1-9][0-9]{0,8}}. */

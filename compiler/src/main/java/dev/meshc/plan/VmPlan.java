@@ -2,7 +2,7 @@ package dev.meshc.plan;
 
 import dev.meshc.model.Cidr;
 import dev.meshc.model.Vm;
-import java.util.Locale;
+import java.util.HexFormat;
 
 /** A VM with its overlay subnet and gateway. */
 public record VmPlan(Vm vm, Cidr subnet, int gateway) {
@@ -20,6 +20,8 @@ public record VmPlan(Vm vm, Cidr subnet, int gateway) {
     /** VXLAN device MAC: locally administered {@code 02:00:} plus the four bytes of the underlay address. */
     public String mac() {
         int a = vm.underlay();
-        return String.format(Locale.ROOT, "02:00:%02x:%02x:%02x:%02x", (a >>> 24) & 0xff, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff);
+        HexFormat hex = HexFormat.of(); // lowercase, two digits per byte
+        return "02:00:" + hex.toHexDigits((byte) (a >>> 24)) + ":" + hex.toHexDigits((byte) (a >>> 16)) + ":"
+                + hex.toHexDigits((byte) (a >>> 8)) + ":" + hex.toHexDigits((byte) a);
     }
 }

@@ -4,8 +4,8 @@ import dev.meshc.diag.Code;
 import dev.meshc.diag.Diagnostics;
 import dev.meshc.diag.SourceSpan;
 import dev.meshc.model.Inventory;
+import dev.meshc.model.Names;
 import dev.meshc.model.Service;
-import java.util.regex.Pattern;
 
 /**
  * N300: every name is a DNS label. Names end up in nftables chain names, iptables comments,
@@ -13,7 +13,6 @@ import java.util.regex.Pattern;
  * injecting into any of them.
  */
 final class NameRule implements Rule {
-    static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
 
     @Override
     public void check(Inventory inv, Diagnostics diags) {
@@ -27,7 +26,7 @@ final class NameRule implements Rule {
     }
 
     static boolean isName(String s) {
-        return DNS_LABEL.matcher(s).matches();
+        return Names.isDnsLabel(s);
     }
 
     private static void name(String kind, String name, dev.meshc.model.Spans spans, Diagnostics diags) {
