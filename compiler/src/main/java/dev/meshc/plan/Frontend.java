@@ -13,11 +13,14 @@ import dev.meshc.model.Inventory;
 import dev.meshc.model.InventoryReader;
 import dev.meshc.validate.InventoryValidator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.Optional;
 
 /**
  * load → schema → model → validate → plan, stopping after the first stage that reports errors.
- * Everything up to the plan is pure: bytes in, a plan or diagnostics out, nothing written.
+ * Everything up to the plan is pure: bytes in, a plan or diagnostics out, nothing written. On two or
+ * more cores the schema check runs beside the later stages, which are discarded if it fails.
  */
 public final class Frontend {
 
@@ -44,39 +47,51 @@ public final class Frontend {
     public static Result run(String file, byte[] yaml, String lockFile, String lockText, InputLimits limits) {
         Diagnostics diags = new Diagnostics();
         InventorySchema.prepareAsync();
+        // The lock does not depend on the YAML: it is parsed on another thread while the YAML is.
+        Diagnostics lockDiags = new Diagnostics();
+        CompletableFuture<Lock> lock = lockText == null ? CompletableFuture.completedFuture(Lock.EMPTY)
+                : CompletableFuture.supplyAsync(() -> LockFile.parse(lockFile, lockText, lockDiags));
         Timings.mark("read");
         Optional<SourceTree> tree = new YamlReader(limits).read(file, yaml, diags);
         Timings.mark("yaml");
         if (tree.isEmpty()) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
-        // The schema check and the model read are independent: the model is read on this thread while
-        // the schema is checked on another, and thrown away (with whatever it threw) if the schema fails.
+        // The schema is checked on another thread while this one reads the model, validates and plans,
+        // speculatively: if the schema fails, all of that is thrown away (with whatever it threw), and
+        // the user sees the schema's diagnostics, as if the stages had run one after the other.
         SourceTree st = tree.get();
         Diagnostics schemaDiags = new Diagnostics();
-        java.util.concurrent.CompletableFuture<Boolean> schema =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> InventorySchema.check(st, schemaDiags));
-        Inventory inv = null;
-        RuntimeException readFailure = null;
+        CompletableFuture<Boolean> schema = CompletableFuture.supplyAsync(() -> InventorySchema.check(st, schemaDiags));
+        Semantics sem;
+        RuntimeException failure = null;
         try {
-            inv = InventoryReader.read(st);
+            sem = semantics(st, lock, lockDiags);
         } catch (RuntimeException e) {
-            readFailure = e;
+            sem = null;
+            failure = e;
         }
-        boolean schemaOk;
-        try {
-            schemaOk = schema.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            if (e.getCause() instanceof Error err) throw err;
-            throw e;
-        }
+        boolean schemaOk = join(schema);
         diags.addAll(schemaDiags);
-        Timings.mark("schema+model");
+        Timings.mark("schema (rest of)");
         if (!schemaOk) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
-        if (readFailure != null) throw readFailure; // a schema-valid inventory must read: a bug, reported as such
-        if (!InventoryValidator.validate(inv, diags)) return fail(tree, Optional.of(inv), Lock.EMPTY, diags);
+        if (failure != null) throw failure; // a schema-valid inventory must get through: a bug, reported as such
+        diags.addAll(sem.diags());
+        if (sem.plan() == null) return fail(tree, Optional.of(sem.inventory()), sem.previous(), diags);
+        return new Result(tree, Optional.of(sem.inventory()), Optional.of(sem.plan()), sem.previous(), diags.sorted());
+    }
+
+    /** What follows the schema check: the model, its validation, the lock and the plan (null after errors). */
+    private record Semantics(Inventory inventory, Lock previous, Plan plan, Diagnostics diags) {
+    }
+
+    private static Semantics semantics(SourceTree tree, CompletableFuture<Lock> lock, Diagnostics lockDiags) {
+        Diagnostics diags = new Diagnostics();
+        Inventory inv = InventoryReader.read(tree);
+        Timings.mark("model");
+        if (!InventoryValidator.validate(inv, diags)) return new Semantics(inv, Lock.EMPTY, null, diags);
         Timings.mark("validate");
-        Lock previous = lockText == null ? Lock.EMPTY : LockFile.parse(lockFile, lockText, diags);
-        if (diags.hasErrors()) return fail(tree, Optional.of(inv), previous, diags);
+        Lock previous = join(lock);
+        diags.addAll(lockDiags);
+        if (diags.hasErrors()) return new Semantics(inv, previous, null, diags);
         AddressLayout layout = new AddressLayout(inv.network().underlay(), inv.network().overlay());
         IndexAllocator.Result alloc = IndexAllocator.allocate(inv, previous, layout.capacity());
         for (String name : alloc.displaced()) {
@@ -87,7 +102,17 @@ public final class Frontend {
         }
         Plan plan = Planner.plan(inv, alloc.lock());
         Timings.mark("plan");
-        return new Result(tree, Optional.of(inv), Optional.of(plan), previous, diags.sorted());
+        return new Semantics(inv, previous, plan, diags);
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw e;
+        }
     }
 
     /** The result for a file too large to read (checked from its size, before reading it). */
