@@ -50,6 +50,9 @@ public final class Templates {
         c.setDefaultEncoding("UTF-8");
         c.setLocale(Locale.ROOT);
         c.setLocalizedLookup(false);
+        // Templates do not change during a compile: never re-check their sources (FreeMarker's default
+        // re-checks every 5 s, which at fleet scale means mid-compile, from every rendering thread).
+        c.setTemplateUpdateDelayMilliseconds(Long.MAX_VALUE);
         c.setNumberFormat("c");
         c.setBooleanFormat("c");
         c.setTimeZone(TimeZone.getTimeZone("UTC"));
