@@ -92,6 +92,23 @@ def compile_benchmarks():
                             prepare=lambda: rm(out))
         size, files = tree_bytes(out)
         results[f"host_{s}"] = {"wall": w, "rss_kib": r, "bytes": size, "files": files}
+        if s == "XL":
+            # The floor under it: a fresh JVM that only pulls the YAML event stream through the file.
+            log("YAML event stream alone, XL")
+            w, r, _ = run_timed(JAVA + ["-cp", JAR, "dev.meshc.bench.YamlFloor", f"{WORK}/XL.yml"])
+            results["yaml_floor_XL"] = {"wall": w, "rss_kib": r}
+            j25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
+            if os.path.exists(j25):
+                # JDK 25 with an AOT cache trained on another fleet (M) and VM, then --host at XL as above.
+                log("compile --host XL, Java 25 + AOT cache")
+                b25, aot, t = [j25, "-XX:+UseParallelGC", "-Xmx1g"], f"{WORK}/host.aot", f"{WORK}/aot-train"
+                subprocess.run(b25 + [f"-XX:AOTCacheOutput={aot}", "-jar", JAR, "compile", f"{WORK}/M.yml", "-o", t,
+                                      "--lock", f"{WORK}/M.lock", "--host", "vm-00001", "-q"], capture_output=True, check=True)
+                rm(t)
+                for key, extra in [("host_XL_25", []), ("host_XL_25_aot", [f"-XX:AOTCache={aot}"])]:
+                    w, r, _ = run_timed(b25 + extra + ["-jar", JAR, "compile", f"{WORK}/XL.yml", "-o", out, "--lock",
+                                                       f"{WORK}/XL.lock", "--host", "vm-00000", "-q"], prepare=lambda: rm(out))
+                    results[key] = {"wall": w, "rss_kib": r}
         if s == "XL" and "xl_out" not in results:
             results["xl_host_dir"] = out + "/hosts/vm-00000"
         elif s == "L":
@@ -315,6 +332,9 @@ def report():
     for s in ["L", "XL"]:
         if f"host_{s}" in results:
             md.append(row(f"`compile --host` one VM at {s}", f"host_{s}", f"{results[f'host_{s}']['files']} files").rstrip())
+    md.append(row("`compile --host` one VM at XL, Java 25", "host_XL_25").rstrip())
+    md.append(row("`compile --host` one VM at XL, Java 25 + AOT cache trained on M", "host_XL_25_aot").rstrip())
+    md.append(row("snakeyaml-engine's event stream over the XL inventory alone (fresh JVM; a floor for `--host`)", "yaml_floor_XL").rstrip())
     for k, label in [("start_17", "`meshc vip db`, Java 17"), ("start_17_appcds", "`meshc vip db`, Java 17 + AppCDS archive"),
                      ("start_25", "`meshc vip db`, Java 25"), ("start_25_aot", "`meshc vip db`, Java 25 + AOT cache")]:
         md.append(row(label, k).rstrip())
