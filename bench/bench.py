@@ -117,12 +117,10 @@ def compile_benchmarks():
 
 
 def class_archive():
-    """As ./meshc does: a dynamic class-data archive written when a first compile exits, used by every later run."""
-    jsa, inv, out = f"{WORK}/launcher.jsa", f"{WORK}/cds.yml", f"{WORK}/cds-out"
-    subprocess.run(meshc("fleet", "S", "-o", inv), check=True)
+    """As ./meshc does: a dynamic class-data archive written by the fixed training run, used by every later run."""
+    jsa = f"{WORK}/launcher.jsa"
     subprocess.run(JAVA + [f"-XX:ArchiveClassesAtExit={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-jar", JAR,
-                           "compile", inv, "-o", out, "-q"], check=True)
-    rm(out)
+                           "cds-train"], check=True)
     JAVA.extend([f"-XX:SharedArchiveFile={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"])
 
 
@@ -329,8 +327,8 @@ def report():
           f"Machine: {os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
           f"kernel {platform.release()}, {jv}; output written to `{WORK}` "
           "(tmpfs, so disk noise does not hide the compiler's own cost). Median of "
-          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g` and its class-data archive, written when a first "
-          "compile exits), except where a row says otherwise.\n",
+          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g` and its class-data archive, written by the "
+          "launchers' training run `meshc cds-train`), except where a row says otherwise.\n",
           "![compile time and output size](performance.svg)\n",
           "## Compile\n", "| what | wall (median) | peak RSS | notes |", "|---|---|---|---|"]
     for s in ["S", "M", "L", "XL"]:

@@ -101,7 +101,12 @@ final class Utf8Buffer extends Writer {
     }
 
     private void ensure(int more) {
-        if (n + more > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, n + more));
+        if (n + more > buf.length) grow(more);
+    }
+
+    /** Out of line, so the hot path above stays a compare. */
+    private void grow(int more) {
+        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, n + more));
     }
 
     @Override

@@ -38,6 +38,15 @@ class CliTest {
         }
     }
 
+    /** The launchers' class-data training run: compiles the bundled quickstart in memory, quietly, hidden from help. */
+    @Test
+    void cdsTrainingRunSucceedsQuietlyAndIsHidden() {
+        var r = meshc("cds-train");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.out() + r.err());
+        assertFalse(meshc("--help").out().contains("cds-train"));
+    }
+
     @Test
     void missingInventoryIsAnIoFailure() {
         var r = meshc("validate", "/nonexistent/inventory.yml");
