@@ -48,6 +48,7 @@ public final class ManPage {
         for (var e : cl.getSubcommands().entrySet()) {
             if (e.getKey().equals("help") || e.getKey().equals("generate-completion")) continue;
             CommandSpec spec = e.getValue().getCommandSpec();
+            if (spec.usageMessage().hidden()) continue;
             sb.append(".SS meshc ").append(esc(e.getKey()));
             for (PositionalParamSpec p : spec.positionalParameters()) {
                 sb.append(' ').append(p.arity().min == 0 ? "[" : "").append(esc(p.paramLabel())).append(p.arity().min == 0 ? "]" : "");
