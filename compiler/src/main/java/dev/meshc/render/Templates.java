@@ -79,7 +79,7 @@ public final class Templates {
                 try {
                     cfg.getTemplate(n);
                 } catch (IOException | RuntimeException e) {
-                    // reported by bytes() when the template is used
+                    // cached by FreeMarker and reported by bytes() when the template is used
                 }
             }
         }, "meshc-templates");
@@ -102,7 +102,9 @@ public final class Templates {
             sizeHints.merge(name, result.length, Math::max);
             return result;
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // A failure FreeMarker cached (from an earlier attempt, perhaps prepareAsync's) comes wrapped in
+            // "error loading the template on an earlier attempt": report the original (a syntax error's position).
+            throw new UncheckedIOException(e.getCause() instanceof IOException cause ? cause : e);
         } catch (TemplateException e) {
             throw new TemplateFailure(name, e);
         }

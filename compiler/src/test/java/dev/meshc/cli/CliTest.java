@@ -47,6 +47,29 @@ class CliTest {
         assertFalse(meshc("--help").out().contains("cds-train"));
     }
 
+    /** A broken custom template is reported with its own position (not FreeMarker's cached-failure wrapper), and nothing is written. */
+    @Test
+    void aBrokenCustomTemplateIsReportedWhereItIsBroken(@TempDir Path dir) throws Exception {
+        Path templates = dir.resolve("templates");
+        try (var files = Files.walk(TestSupport.root().resolve("templates"))) {
+            for (Path p : files.toList()) {
+                Path to = templates.resolve(TestSupport.root().resolve("templates").relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(to);
+                else Files.copy(p, to);
+            }
+        }
+        Path nft = templates.resolve("nftables/meshc.nft.ftl");
+        Files.writeString(nft, Files.readString(nft) + "<#if x>\n");
+        Path out = dir.resolve("out");
+        for (int i = 0; i < 3; i++) { // the template is also parsed ahead, on another thread: whichever fails first
+            var r = meshc("compile", quickstart(), "-o", out.toString(), "--templates", templates.toString());
+            assertEquals(4, r.code(), r.err());
+            assertTrue(r.err().contains("Syntax error in template \"nftables/meshc.nft.ftl\" in line"), r.err());
+            assertFalse(r.err().contains("earlier attempt") || r.err().contains("\tat "), r.err());
+            assertFalse(Files.exists(out.resolve("manifest.json")));
+        }
+    }
+
     @Test
     void missingInventoryIsAnIoFailure() {
         var r = meshc("validate", "/nonexistent/inventory.yml");
