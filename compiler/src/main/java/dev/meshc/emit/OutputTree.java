@@ -401,7 +401,6 @@ public final class OutputTree {
         }
     }
 
-
     private static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -2,10 +2,10 @@ package dev.meshc.validate;
 
 import dev.meshc.diag.Code;
 import dev.meshc.diag.Diagnostics;
-import dev.meshc.diag.SourceSpan;
 import dev.meshc.model.Inventory;
 import dev.meshc.model.Names;
 import dev.meshc.model.Service;
+import dev.meshc.model.Spans;
 
 /**
  * N300: every name is a DNS label. Names end up in nftables chain names, iptables comments,
@@ -25,12 +25,8 @@ final class NameRule implements Rule {
         inv.containers().values().forEach(c -> name("container", c.name(), c.spans(), diags));
     }
 
-    static boolean isName(String s) {
-        return Names.isDnsLabel(s);
-    }
-
-    private static void name(String kind, String name, dev.meshc.model.Spans spans, Diagnostics diags) {
-        if (!isName(name)) {
+    private static void name(String kind, String name, Spans spans, Diagnostics diags) {
+        if (!Names.isDnsLabel(name)) {
             diags.error(Code.N300, spans.key(), kind + " name " + quote(name)
                     + " is not a DNS label (lowercase a-z, 0-9 and '-', 1-63 characters, no '-' at either end)");
         }

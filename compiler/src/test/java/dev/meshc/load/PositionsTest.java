@@ -80,7 +80,7 @@ class PositionsTest {
     @Test
     void anAliasIsWhereItWasWrittenAndItsCopyFallsBackToIt() {
         String yaml = "a: &x\n  b: 1\n  c: [2, 3]\nd: *x\ne:\n  - *x\n  - f: 4\n";
-        SourceTree t = new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), new Diagnostics()).orElseThrow();
+        SourceTree t = tree(yaml);
         assertEquals(new SourceSpan("f.yml", 2, 6), t.writtenAt("/a/b"));
         assertEquals(new SourceSpan("f.yml", 3, 6), t.writtenAt("/a/c"));
         assertEquals(new SourceSpan("f.yml", 3, 10), t.writtenAt("/a/c/1"));
@@ -92,7 +92,7 @@ class PositionsTest {
         // The records after an alias continue with the next node: the alias's copy took one, not five.
         assertEquals(new SourceSpan("f.yml", 7, 8), t.writtenAt("/e/1/f"));
         assertEquals(new SourceSpan("f.yml", 7, 5), t.keyAt("/e/1/f"));
-        SourceTree fresh = new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), new Diagnostics()).orElseThrow();
+        SourceTree fresh = tree(yaml);
         assertEquals(null, fresh.positions().walkTo("/d/c/1", false));
         assertEquals(null, fresh.positions().walkTo("/e/2", false));
         assertEquals(null, fresh.positions().walkTo("/a/zz", false));
@@ -103,7 +103,7 @@ class PositionsTest {
     @Test
     void keysNeedingEscapesAreFoundByTheirPointer() {
         String yaml = "\"a/b\": {\"c~d\": 1}\n";
-        SourceTree t = new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), new Diagnostics()).orElseThrow();
+        SourceTree t = tree(yaml);
         assertEquals(new SourceSpan("f.yml", 1, 16), t.writtenAt("/a~1b/c~0d"));
         assertEquals(new SourceSpan("f.yml", 1, 9), t.keyAt("/a~1b/c~0d"));
     }
@@ -114,6 +114,10 @@ class PositionsTest {
         Diagnostics d = new Diagnostics();
         assertTrue(new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), d).isEmpty());
         assertEquals("f.yml:5:14: error[Y101]: duplicate key 'b' (first at 5:8)", d.sorted().get(0).toString());
+    }
+
+    private static SourceTree tree(String yaml) {
+        return new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), new Diagnostics()).orElseThrow();
     }
 
     private static boolean hasAliases(String text) {
