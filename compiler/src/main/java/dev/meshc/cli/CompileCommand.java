@@ -48,6 +48,7 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputTree.checkOwnership(out); // before the front end: a wrong -o fails at once, not after the compile
         dev.meshc.render.Templates tpl = Main.templates(templates);
         tpl.prepareAsync(dev.meshc.render.Renderers.TEMPLATES); // parsed while the front end runs
         Frontend.Result r = input.run();

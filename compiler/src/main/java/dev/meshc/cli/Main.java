@@ -51,6 +51,11 @@ public final class Main {
                     stderr.flush();
                     return ExitCode.USAGE;
                 }
+                if (ex instanceof dev.meshc.emit.OutputTree.NotOwned no) { // the command line named the wrong directory
+                    stderr.println("meshc: refusing to write: " + no.getMessage());
+                    stderr.flush();
+                    return ExitCode.USAGE;
+                }
                 if (ex instanceof IOException || ex instanceof UncheckedIOException) {
                     stderr.println("meshc: I/O error: " + describe(ex));
                     if (debug) ex.printStackTrace(stderr);
@@ -88,7 +93,11 @@ public final class Main {
         if (ex instanceof java.nio.file.NoSuchFileException n) return n.getFile() + ": no such file or directory";
         if (ex instanceof java.nio.file.AccessDeniedException a) return a.getFile() + ": permission denied";
         if (ex instanceof java.nio.file.NotDirectoryException n) return n.getFile() + ": not a directory";
-        if (ex instanceof java.nio.file.FileSystemException f) return f.getFile() + ": " + f.getReason();
+        if (ex instanceof java.nio.file.FileAlreadyExistsException f) return f.getFile() + ": exists already, and is in the way";
+        if (ex instanceof java.nio.file.DirectoryNotEmptyException f) return f.getFile() + ": directory not empty";
+        if (ex instanceof java.nio.file.FileSystemException f) {
+            return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName());
+        }
         return ex.getMessage();
     }
 

@@ -76,6 +76,7 @@ public final class OutputTree {
      * interrupted write, and returns a transaction to stage files into.
      */
     public Transaction begin() throws IOException {
+        checkOwnership(out);
         Files.createDirectories(out);
         Object monitor = IN_PROCESS.computeIfAbsent(out.toRealPath(), k -> new java.util.concurrent.locks.ReentrantLock());
         java.util.concurrent.locks.ReentrantLock inProcess = (java.util.concurrent.locks.ReentrantLock) monitor;
@@ -86,6 +87,7 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             knownDirectories.clear(); // recovery and earlier writes may have removed directories
+            createdDirectories.clear();
             Map<String, String> previous = PreviousManifest.read(out);
             manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(ManifestRenderer.PATH));
             return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
@@ -93,6 +95,46 @@ public final class OutputTree {
             if (ch != null) ch.close();
             inProcess.unlock();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses an output directory that is not meshc's, before anything is written into it: OUT must be
+     * missing, empty apart from dot-files, hold a manifest meshc wrote ({@code "generator": "meshc"}),
+     * or hold the journal of a first write a kill interrupted. Anything else ({@code -o /}, {@code -o .}
+     * in a repository, a symlink to {@code /etc}, a web app's {@code manifest.json}) would get meshc's
+     * {@code hosts/}, {@code ansible/} and {@code manifest.json} mixed into files it must never touch.
+     */
+    public static void checkOwnership(Path out) throws IOException {
+        if (!Files.exists(out)) {
+            if (Files.isSymbolicLink(out)) throw new NotOwned(out + " is a dangling symbolic link");
+            return;
+        }
+        if (!Files.isDirectory(out)) throw new NotOwned(out + " exists and is not a directory");
+        if (Files.exists(out.resolve(JOURNAL)) || PreviousManifest.isMeshc(out)) return;
+        if (Files.exists(out.resolve(ManifestRenderer.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new NotOwned(out + " holds a " + ManifestRenderer.PATH + " that meshc did not write; choose an empty"
+                    + " directory or one meshc wrote before");
+        }
+        List<String> foreign = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(".")) foreign.add(name);
+            }
+        }
+        if (!foreign.isEmpty()) {
+            foreign.sort(null);
+            String shown = String.join(", ", foreign.subList(0, Math.min(5, foreign.size()))) + (foreign.size() > 5 ? ", ..." : "");
+            throw new NotOwned(out + " is not empty (" + shown + ") and holds no manifest meshc wrote; choose an empty"
+                    + " directory or one meshc wrote before");
+        }
+    }
+
+    /** The output directory is not one meshc may write into; nothing was written. */
+    public static final class NotOwned extends IOException {
+        NotOwned(String message) {
+            super(message);
         }
     }
 
@@ -245,6 +287,7 @@ public final class OutputTree {
                     if (fresh) deleteTree(out.resolve(STAGE));
                     for (String p : written) Files.deleteIfExists(temp(out.resolve(p)));
                     Files.deleteIfExists(out.resolve(DIRTY));
+                    removeCreatedDirectories();
                 }
             } finally {
                 try {
@@ -396,9 +439,29 @@ public final class OutputTree {
     /** Parent directories are created once per directory, not once per file. */
     private void ensureDirectory(Path dir) throws IOException {
         if (!knownDirectories.contains(dir)) {
+            for (Path d = dir; d != null && d.startsWith(out) && !d.equals(out) && Files.notExists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                 d = d.getParent()) {
+                createdDirectories.add(d);
+            }
             Files.createDirectories(dir);
             knownDirectories.add(dir);
         }
+    }
+
+    /** Directories this transaction created, removed again (if still empty) when it does not commit. */
+    private final Set<Path> createdDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private void removeCreatedDirectories() throws IOException {
+        List<Path> dirs = new ArrayList<>(createdDirectories);
+        dirs.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed()); // children first
+        for (Path d : dirs) {
+            try {
+                if (Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.delete(d);
+            } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
+                // holds something meshc did not write: left alone
+            }
+        }
+        createdDirectories.clear();
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -17,6 +17,28 @@ public final class PreviousManifest {
     private PreviousManifest() {
     }
 
+    /**
+     * Whether OUT holds a manifest meshc wrote: a JSON object with {@code "generator": "meshc"}. The
+     * manifest meshc writes has sorted keys, so that line is among its last few hundred bytes: read
+     * first (a fleet's manifest is tens of megabytes); a manifest reformatted by hand is parsed whole.
+     */
+    public static boolean isMeshc(Path out) {
+        Path m = out.resolve("manifest.json");
+        if (!Files.isRegularFile(m, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return false;
+        try {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(m)) {
+                long size = ch.size();
+                java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate((int) Math.min(size, 1024));
+                ch.position(size - tail.capacity());
+                while (tail.hasRemaining() && ch.read(tail) >= 0) { }
+                if (new String(tail.array(), java.nio.charset.StandardCharsets.UTF_8).contains("\n  \"generator\": \"meshc\",\n")) return true;
+            }
+            return new ObjectMapper().readTree(Files.readAllBytes(m)).path("generator").asString("").equals("meshc");
+        } catch (IOException | JacksonException e) {
+            return false;
+        }
+    }
+
     /** path → sha256 of every file listed; empty if there is no usable manifest. */
     public static Map<String, String> read(Path out) {
         Map<String, String> files = new TreeMap<>();

@@ -176,4 +176,20 @@ class CliTest {
         assertFalse(Files.exists(dir.resolve("out/hosts/vm1")));
         assertEquals(2, meshc("compile", inv.toString(), "-o", dir.resolve("out").toString(), "--host", "nope").code());
     }
+
+    @Test
+    void refusesAnOutputDirectoryThatIsNotMeshcsBeforeCompiling(@TempDir Path dir) throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost\n");
+        var r = meshc("compile", quickstart(), "-o", etc.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("meshc: refusing to write: " + etc + " is not empty (hosts) and holds no manifest meshc wrote;"
+                + " choose an empty directory or one meshc wrote before\n", r.err());
+        try (var s = Files.list(etc)) {
+            assertEquals(List.of("hosts"), s.map(p -> p.getFileName().toString()).toList());
+        }
+        var file = meshc("compile", quickstart(), "-o", etc.resolve("hosts").toString());
+        assertEquals(2, file.code(), file.err());
+        assertTrue(file.err().contains("exists and is not a directory"), file.err());
+    }
 }

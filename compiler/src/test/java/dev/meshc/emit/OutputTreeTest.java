@@ -24,7 +24,7 @@ class OutputTreeTest {
             out.add(Artifact.text(pathsAndContents[i], pathsAndContents[i + 1]));
             manifest.append(i == 0 ? "" : ",").append("{\"path\": \"").append(pathsAndContents[i]).append("\"}");
         }
-        out.add(Artifact.text("manifest.json", manifest.append("]}\n").toString()));
+        out.add(Artifact.text("manifest.json", manifest.append("],\n  \"generator\": \"meshc\",\n  \"meshc_version\": \"test\"\n}\n").toString()));
         return out;
     }
 
@@ -86,7 +86,7 @@ class OutputTreeTest {
     void aFileTheManifestVouchesForIsTrustedByItsStatAndAnEditedOneIsRestored(@TempDir Path out) throws Exception {
         byte[] one = "1\n".getBytes(StandardCharsets.UTF_8);
         String sha = dev.meshc.render.ManifestRenderer.sha256(one);
-        Artifact manifest = Artifact.text("manifest.json", "{\"files\": [{\"path\": \"hosts/a/x\", \"sha256\": \"" + sha + "\"}]}\n");
+        Artifact manifest = Artifact.text("manifest.json", "{\"files\": [{\"path\": \"hosts/a/x\", \"sha256\": \"" + sha + "\"}],\n  \"generator\": \"meshc\",\n  \"x\": 0\n}\n");
         OutputTree t = new OutputTree(out);
         try (var tx = t.begin()) {
             tx.stage(new Artifact("hosts/a/x", one), sha);
@@ -192,5 +192,78 @@ class OutputTreeTest {
         assertTrue(OutputTree.isSafeRelative("hosts/vm-a/nftables/meshc.nft"));
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
                 () -> new OutputTree(out).write(List.of(new Artifact("../escape", "x".getBytes(StandardCharsets.UTF_8)))));
+    }
+
+    private static List<String> listing(Path dir) throws Exception {
+        try (var s = Files.walk(dir)) {
+            return s.map(p -> dir.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void refusesADirectoryItDoesNotOwnAndWritesNothingThere(@TempDir Path dir) throws Exception {
+        // -o / or -o /etc: meshc's hosts/ would collide with /etc/hosts, its manifest.json with a web app's.
+        Path etc = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost\n");
+        Path web = Files.createDirectories(dir.resolve("web"));
+        Files.writeString(web.resolve("manifest.json"), "{\"name\": \"my app\", \"files\": []}\n");
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Path link = Files.createSymbolicLink(dir.resolve("link-to-etc"), etc);
+        List<String> before = listing(dir);
+        for (Path out : List.of(etc, web, file, link)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(OutputTree.NotOwned.class,
+                    () -> new OutputTree(out).write(tree("hosts/a/x", "1\n")), out.toString());
+            assertTrue(e.getMessage().startsWith(out.toString()), e.getMessage());
+        }
+        assertEquals(before, listing(dir), "nothing written, not even the lock file");
+        assertTrue(OutputTreeTest.message(etc).contains("is not empty (hosts) and holds no manifest meshc wrote"));
+        assertTrue(OutputTreeTest.message(web).contains("holds a manifest.json that meshc did not write"));
+        assertTrue(OutputTreeTest.message(file).contains("exists and is not a directory"));
+    }
+
+    private static String message(Path out) {
+        try {
+            OutputTree.checkOwnership(out);
+            return "accepted";
+        } catch (java.io.IOException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Test
+    void acceptsAMissingOrEmptyDirectoryDotFilesAndItsOwnTrees(@TempDir Path dir) throws Exception {
+        assertEquals("accepted", message(dir.resolve("missing/deeper")));
+        Path dots = Files.createDirectories(dir.resolve("repo-out"));
+        Files.writeString(dots.resolve(".gitkeep"), "");
+        new OutputTree(dots).write(tree("hosts/a/x", "1\n"));
+        Files.writeString(dots.resolve("hosts/a/notes.txt"), "mine");
+        Files.writeString(dots.resolve("README"), "mine"); // beside a tree meshc owns: kept, not a reason to refuse
+        new OutputTree(dots).write(tree("hosts/a/x", "2\n"));
+        assertEquals("2\n", Files.readString(dots.resolve("hosts/a/x")));
+        // A manifest reformatted by hand is still recognised (parsed whole).
+        Path reformatted = Files.createDirectories(dir.resolve("reformatted"));
+        Files.writeString(reformatted.resolve("manifest.json"), "{\"meshc_version\":\"0\",\"generator\":\"meshc\",\"files\":[]}");
+        Files.writeString(reformatted.resolve("hosts"), "");
+        assertEquals("accepted", message(reformatted));
+        // A first write killed after its commit: no manifest yet, but the journal says the tree is meshc's.
+        Path killed = Files.createDirectories(dir.resolve("killed"));
+        Files.createDirectories(killed.resolve(OutputTree.STAGE));
+        Files.createDirectories(killed.resolve("hosts/a"));
+        Files.writeString(killed.resolve("hosts/a/x"), "1\n");
+        Files.writeString(killed.resolve(OutputTree.STAGE + "/manifest.json"), new String(tree("hosts/a/x", "1\n").get(1).bytes(), StandardCharsets.UTF_8));
+        Files.writeString(killed.resolve(OutputTree.JOURNAL), "M hosts\nM manifest.json\n");
+        new OutputTree(killed).write(tree("hosts/a/x", "1\n"));
+        assertTrue(PreviousManifest.isMeshc(killed));
+        assertFalse(Files.exists(killed.resolve(OutputTree.JOURNAL)));
+    }
+
+    @Test
+    void aWriteThatFailsRemovesTheDirectoriesItCreated(@TempDir Path out) throws Exception {
+        new OutputTree(out).write(tree("hosts/a/x", "1\n"));
+        Files.writeString(out.resolve("hosts/b"), "a file of the user's where meshc needs a directory");
+        List<String> before = listing(out);
+        List<Artifact> next = new ArrayList<>(tree("hosts/a/x", "1\n", "hosts/new/deep/y", "2\n", "hosts/b/z", "3\n"));
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> new OutputTree(out).write(next));
+        assertEquals(before, listing(out), "the old tree, without hosts/new");
     }
 }
