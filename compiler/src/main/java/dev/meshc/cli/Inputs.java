@@ -36,21 +36,30 @@ final class Inputs {
     }
 
     Frontend.Result run() throws IOException {
+        long max = dev.meshc.load.InputLimits.DEFAULT.maxBytes();
         try {
             if (Files.isDirectory(inventory)) throw new IOException(inventory + " is a directory, not an inventory file");
             long size = Files.size(inventory);
-            if (size > dev.meshc.load.InputLimits.DEFAULT.maxBytes()) {
-                return Frontend.tooLarge(label(), size); // rejected without reading it into memory
-            }
-            inventoryBytes = Files.readAllBytes(inventory);
+            if (size > max) return Frontend.tooLarge(label(), size); // rejected without reading it into memory
+            inventoryBytes = readAtMost(inventory, max); // a pipe or /dev/zero has no size: bounded all the same
+            if (inventoryBytes.length > max) return Frontend.tooLarge(label(), -1);
         } catch (NoSuchFileException e) {
             throw new IOException("cannot read " + inventory + ": no such file");
         }
         sources.put(label(), new String(inventoryBytes, StandardCharsets.UTF_8));
         if (Files.isRegularFile(lock)) {
-            lockText = Files.readString(lock, StandardCharsets.UTF_8);
+            byte[] lockBytes = readAtMost(lock, max);
+            if (lockBytes.length > max) return Frontend.tooLarge(lockLabel(), Files.size(lock));
+            lockText = new String(lockBytes, StandardCharsets.UTF_8);
             sources.put(lockLabel(), lockText);
         }
         return Frontend.run(label(), inventoryBytes, lockLabel(), lockText);
+    }
+
+    /** At most {@code max + 1} bytes: one more than the limit says the input exceeds it. */
+    private static byte[] readAtMost(Path file, long max) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        }
     }
 }

@@ -79,10 +79,12 @@ public final class YamlReader {
     }
 
     /** Y103 when {@code size} exceeds the limit; returns whether the size is acceptable. */
+    /** @param size the file's size, or -1 for a stream known only to exceed the limit */
     public static boolean checkSize(String file, long size, InputLimits limits, Diagnostics diags) {
-        if (size <= limits.maxBytes()) return true;
+        if (size >= 0 && size <= limits.maxBytes()) return true;
         diags.error(Code.Y103, SourceSpan.file(file), String.format(java.util.Locale.ROOT,
-                "the file has %d bytes; the limit is %d bytes (%d MiB)", size, limits.maxBytes(), limits.maxBytes() >> 20));
+                "the file has %s bytes; the limit is %d bytes (%d MiB)", size < 0 ? "more than " + limits.maxBytes() : Long.toString(size),
+                limits.maxBytes(), limits.maxBytes() >> 20));
         return false;
     }
 
@@ -194,7 +196,8 @@ public final class YamlReader {
             }
             if (failed) return Optional.empty();
             if (root == null || root.isNull()) {
-                diags.error(Code.Y108, new SourceSpan(file, 1, 1), "the file is empty; an inventory starts with 'version: 1'");
+                diags.error(Code.Y108, new SourceSpan(file, 1, 1), (root == null ? "the file is empty (or only comments)"
+                        : "the document is empty or null") + "; an inventory is a mapping that starts with 'version: 1'");
                 return Optional.empty();
             }
             return Optional.of(new SourceTree(file, root, positions.of(file, root)));

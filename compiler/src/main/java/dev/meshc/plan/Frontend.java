@@ -115,7 +115,7 @@ public final class Frontend {
         }
     }
 
-    /** The result for a file too large to read (checked from its size, before reading it). */
+    /** The result for a file too large to read (checked from its size before reading it; -1: a stream that exceeded it). */
     public static Result tooLarge(String file, long size) {
         Diagnostics diags = new Diagnostics();
         YamlReader.checkSize(file, size, InputLimits.DEFAULT, diags);

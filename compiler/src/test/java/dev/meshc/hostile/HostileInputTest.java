@@ -78,6 +78,54 @@ class HostileInputTest {
     }
 
     @Test
+    void anEndlessStreamIsCutAtTheLimit(@TempDir Path dir) {
+        // No size to check first (a character device, like a pipe): the read itself stops one byte past the limit.
+        assertRejected(Path.of("/dev/zero"), dir, "Y103", 0, 0);
+        var r = TestSupport.meshc("validate", "/dev/zero");
+        assertTrue(r.err().contains("the file has more than 33554432 bytes; the limit is 33554432 bytes (32 MiB)"), r.err());
+    }
+
+    @Test
+    void anInventoryFromAPipeIsRead(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("inventory.pipe");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        byte[] yaml = Files.readAllBytes(TestSupport.example("quickstart"));
+        Thread writer = new Thread(() -> {
+            try (OutputStream o = Files.newOutputStream(fifo)) {
+                o.write(yaml);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        var r = TestSupport.meshc("validate", fifo.toString(), "--lock", dir.resolve("none.lock").toString());
+        writer.join();
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void anOversizedLockFileIsRefused(@TempDir Path dir) throws IOException {
+        Path inv = Files.write(dir.resolve("inventory.yml"), Files.readAllBytes(TestSupport.example("quickstart")));
+        try (OutputStream o = Files.newOutputStream(dir.resolve("meshc.lock"))) {
+            byte[] line = "# padding\n".repeat(1 << 16).getBytes(StandardCharsets.UTF_8);
+            for (long n = 0; n <= (32L << 20); n += line.length) o.write(line);
+        }
+        Path out = dir.resolve("out");
+        var r = TestSupport.meshc("compile", inv.toString(), "-o", out.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains(dir.resolve("meshc.lock") + ": error[Y103]: the file has "), r.err());
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
+    void anEmptyFileAndANullDocumentAreToldApart() {
+        var empty = TestSupport.meshc("validate", CORPUS.resolve("empty.yml").toString());
+        assertTrue(empty.err().contains("error[Y108]: the file is empty (or only comments); an inventory is a mapping"), empty.err());
+        var nul = TestSupport.meshc("validate", CORPUS.resolve("null-document.yml").toString());
+        assertTrue(nul.err().contains("error[Y108]: the document is empty or null; an inventory is a mapping"), nul.err());
+    }
+
+    @Test
     void tenThousandDeepNesting(@TempDir Path dir) throws IOException {
         Path inv = dir.resolve("deep.yml");
         Files.writeString(inv, "version: 1\nx: " + "[".repeat(10_000) + "]".repeat(10_000) + "\n");
