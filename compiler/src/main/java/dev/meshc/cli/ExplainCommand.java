@@ -22,6 +22,13 @@ import picocli.CommandLine.Parameters;
         description = {"Decode an overlay address (VM underlay address, index; with an inventory also the VM and container names)",
                 "or a VIP (with an inventory: the relationships that use it)."})
 final class ExplainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private picocli.CommandLine.ParameterException usage(String message) {
+        return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     @Parameters(index = "0", paramLabel = "ADDRESS", description = "An overlay address or a VIP.")
     String address;
 
@@ -49,7 +56,7 @@ final class ExplainCommand implements Callable<Integer> {
         try {
             addr = Ipv4.parse(address);
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "'" + address + "' is not an IPv4 address");
+            throw usage("'" + address + "' is not an IPv4 address");
         }
         Plan plan = null;
         if (inventory != null) {
@@ -65,7 +72,7 @@ final class ExplainCommand implements Callable<Integer> {
         PrintWriter out = Main.out();
         AddressLayout layout = new AddressLayout(underlay.aligned(), overlay.aligned());
         if (!layout.isValid()) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), layout.explainSplit() + "; at least 2 are needed");
+            throw usage(layout.explainSplit() + "; at least 2 are needed");
         }
         var decoded = layout.decode(addr);
         if (decoded.isPresent()) {

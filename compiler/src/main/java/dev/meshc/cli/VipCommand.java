@@ -16,6 +16,13 @@ import picocli.CommandLine.Parameters;
         description = {"Print the VIP of a relationship name (attempt 0, DESIGN §2).",
                 "Within one service a colliding name takes a later attempt; 'meshc explain' with an inventory shows the final VIPs."})
 final class VipCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private picocli.CommandLine.ParameterException usage(String message) {
+        return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Relationship name.")
     String name;
 
@@ -30,13 +37,16 @@ final class VipCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!range.isAligned()) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                "--range " + range + " has host bits set; did you mean " + range.aligned() + "?");
+        if (!dev.meshc.model.Names.isDnsLabel(name)) { // no relationship can have it: its VIP would mislead
+            throw usage("'" + name + "' is not a relationship name: a DNS label (lowercase a-z, 0-9 and '-', 1-63 characters,"
+                    + " no '-' at either end)");
+        }
+        if (!range.isAligned()) throw usage("--range " + range + " has host bits set; did you mean " + range.aligned() + "?");
         VipRange usable = new VipRange(range, reserved.isEmpty() ? Network.defaultReserved(range) : reserved);
         if (usable.size() == 0) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "the range " + range + " has no usable address");
+            throw usage("the range " + range + " has no usable address");
         }
-        if (attempt < 0) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--attempt must be 0 or more");
+        if (attempt < 0) throw usage("--attempt must be 0 or more");
         Main.out().println(Ipv4.format(VipAllocator.vip(usable, name, attempt)));
         Main.out().flush();
         return ExitCode.OK;

@@ -106,6 +106,19 @@ class CliTest {
     }
 
     @Test
+    void vipRefusesNamesNoRelationshipCanHave() {
+        for (String bad : List.of("DB", "db-", "db.internal", "a".repeat(64), "db; drop", "d\u0430")) { // the last: Cyrillic a
+            var r = meshc("vip", bad);
+            assertEquals(2, r.code(), bad + ": " + r.out());
+            assertEquals("", r.out());
+            assertTrue(r.err().startsWith("meshc: '" + bad + "' is not a relationship name: a DNS label"), r.err());
+            assertTrue(r.err().contains("Try 'meshc vip --help' for more information."), r.err());
+        }
+        assertEquals(2, meshc("vip", "").code(), "empty");
+        assertEquals(0, meshc("vip", "a".repeat(63)).code());
+    }
+
+    @Test
     void schemaIsTheShippedJsonSchema() throws Exception {
         var r = meshc("schema");
         assertEquals(0, r.code());
