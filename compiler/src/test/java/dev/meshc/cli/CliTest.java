@@ -188,6 +188,24 @@ class CliTest {
         assertTrue(Files.exists(dir.resolve("out/hosts/vm2/nftables/meshc.nft")));
         assertFalse(Files.exists(dir.resolve("out/hosts/vm1")));
         assertEquals(2, meshc("compile", inv.toString(), "-o", dir.resolve("out").toString(), "--host", "nope").code());
+
+        // Byte for byte the files a full compile writes for that VM (and the Ansible inventory).
+        Path full = dir.resolve("full");
+        assertEquals(0, meshc("compile", inv.toString(), "-o", full.toString()).code());
+        List<String> mine;
+        try (var s = Files.walk(dir.resolve("out"))) {
+            mine = s.filter(Files::isRegularFile).map(p -> dir.resolve("out").relativize(p).toString())
+                    .filter(p -> !p.equals("manifest.json") && !p.startsWith(".")).sorted().toList();
+        }
+        assertTrue(mine.size() > 10 && mine.contains("ansible/inventory.yml"), mine.toString());
+        for (String p : mine) {
+            assertEquals(Files.readString(full.resolve(p)), Files.readString(dir.resolve("out").resolve(p)), p);
+        }
+        // Into a full tree, OUT becomes exactly the --host output: the other VMs' files go (README).
+        assertEquals(0, meshc("compile", inv.toString(), "-o", full.toString(), "--host", "vm2").code());
+        try (var s = Files.list(full.resolve("hosts"))) {
+            assertEquals(List.of("vm2"), s.map(p -> p.getFileName().toString()).toList());
+        }
     }
 
     @Test
