@@ -81,7 +81,8 @@ public final class InventorySchema {
                 }
                 default -> {
                     at = tree.valueAt(pointer);
-                    message = where + ": " + stripPath(e.getMessage());
+                    // networknt calls a non-finite number (.inf, .nan) "unknown"
+                    message = where + ": " + stripPath(e.getMessage()).replace("unknown found", "a non-finite number found");
                 }
             }
             diags.error(code, at, message);

@@ -126,6 +126,12 @@ class HostileInputTest {
     }
 
     @Test
+    void aNonFiniteNumberIsCalledOne() {
+        var r = TestSupport.meshc("validate", CORPUS.resolve("port-inf.yml").toString());
+        assertTrue(r.err().contains("error[S202]: 'services.db.endpoints.pg.port': a non-finite number found, integer expected"), r.err());
+    }
+
+    @Test
     void tenThousandDeepNesting(@TempDir Path dir) throws IOException {
         Path inv = dir.resolve("deep.yml");
         Files.writeString(inv, "version: 1\nx: " + "[".repeat(10_000) + "]".repeat(10_000) + "\n");
