@@ -100,7 +100,7 @@ public final class OutputTree {
 
     /**
      * Refuses an output directory that is not meshc's, before anything is written into it: OUT must be
-     * missing, empty apart from dot-files, hold a manifest meshc wrote ({@code "generator": "meshc"}),
+     * missing, empty apart from dot-files (and a mount point's {@code lost+found}), hold a manifest meshc wrote ({@code "generator": "meshc"}),
      * or hold the journal of a first write a kill interrupted. Anything else ({@code -o /}, {@code -o .}
      * in a repository, a symlink to {@code /etc}, a web app's {@code manifest.json}) would get meshc's
      * {@code hosts/}, {@code ansible/} and {@code manifest.json} mixed into files it must never touch.
@@ -120,7 +120,7 @@ public final class OutputTree {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                if (!name.startsWith(".")) foreign.add(name);
+                if (!name.startsWith(".") && !name.equals("lost+found")) foreign.add(name); // a file system of its own
             }
         }
         if (!foreign.isEmpty()) {

@@ -235,6 +235,7 @@ class OutputTreeTest {
         assertEquals("accepted", message(dir.resolve("missing/deeper")));
         Path dots = Files.createDirectories(dir.resolve("repo-out"));
         Files.writeString(dots.resolve(".gitkeep"), "");
+        Files.createDirectories(dots.resolve("lost+found")); // OUT is a file system of its own
         new OutputTree(dots).write(tree("hosts/a/x", "1\n"));
         Files.writeString(dots.resolve("hosts/a/notes.txt"), "mine");
         Files.writeString(dots.resolve("README"), "mine"); // beside a tree meshc owns: kept, not a reason to refuse
