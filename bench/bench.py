@@ -19,7 +19,7 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def run_timed(cmd, prepare=None, reps=REPS, env=None):
+def run_timed(cmd, prepare=None, reps=REPS, env=None, expect=0):
     """Median wall seconds and median peak RSS (KiB) of cmd over reps runs (GNU time)."""
     walls, rss, outs = [], [], []
     for _ in range(reps):
@@ -28,7 +28,7 @@ def run_timed(cmd, prepare=None, reps=REPS, env=None):
         t0 = time.perf_counter()
         p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True, env=env)
         walls.append(time.perf_counter() - t0)
-        if p.returncode != 0:
+        if p.returncode != expect:
             raise SystemExit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
         m = re.search(r"MAXRSS (\d+)", p.stderr)
         rss.append(int(m.group(1)) if m else 0)
@@ -94,6 +94,13 @@ def compile_benchmarks():
             log("validate L")
             w, r, _ = run_timed(meshc("validate", f"{WORK}/L.yml", "--lock", f"{WORK}/L.lock", "-q"))
             results["validate_L"] = {"wall": w, "rss_kib": r}
+            # An inventory with an error per container (every service reference misspelt): the cost of reporting.
+            text = open(f"{WORK}/L.yml").read().replace("service: svc-", "service: nosvc-")
+            open(f"{WORK}/L-errors.yml", "w").write(text)
+            log("validate L with an error per container")
+            w, r, err = run_timed(meshc("validate", f"{WORK}/L-errors.yml", "--lock", f"{WORK}/L.lock"), expect=1)
+            m = re.search(r"^(\d+) errors\.$", err, re.M)
+            results["validate_L_errors"] = {"wall": w, "rss_kib": r, "errors": int(m.group(1))}
         if s != "XL":
             rm(out)
         else:
@@ -370,6 +377,9 @@ def report():
     if "noop_L" in results:
         md.append(row("no-op recompile L", "noop_L", f"{results['noop_L']['written']} files rewritten, {results['noop_L']['unchanged']:,} unchanged").rstrip())
     md.append(row("validate L", "validate_L").rstrip())
+    if "validate_L_errors" in results:
+        md.append(row("validate L, every container's service misspelt", "validate_L_errors",
+                      f"{results['validate_L_errors']['errors']:,} errors printed with source lines").rstrip())
     for s in ["L", "XL"]:
         if f"host_{s}" in results:
             md.append(row(f"`compile --host` one VM at {s}", f"host_{s}", f"{results[f'host_{s}']['files']} files").rstrip())

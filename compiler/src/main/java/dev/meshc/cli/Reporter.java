@@ -41,7 +41,7 @@ final class Reporter {
         StringBuilder sb = new StringBuilder();
         String label = d.severity().label() + "[" + d.code().name() + "]";
         if (color) label = (d.isError() ? "\u001b[1;31m" : "\u001b[1;33m") + label + "\u001b[0m";
-        sb.append(d.at()).append(": ").append(label).append(": ").append(d.message()).append('\n');
+        sb.append(printable(d.at().toString())).append(": ").append(label).append(": ").append(printable(d.message())).append('\n');
         String line = sourceLine(d.at());
         if (line != null) {
             sb.append("    ").append(line).append('\n');
@@ -50,20 +50,45 @@ final class Reporter {
         return sb.toString();
     }
 
+    /** Where each line of each source starts: built once per file (50,000 diagnostics used to rescan the file each). */
+    private final Map<String, int[]> lineStarts = new java.util.HashMap<>();
+
     private String sourceLine(SourceSpan at) {
         String src = sources.get(at.file());
         if (src == null || !at.hasPosition()) return null;
-        int start = 0;
-        for (int l = 1; l < at.line(); l++) {
-            start = src.indexOf('\n', start);
-            if (start < 0) return null;
-            start++;
-        }
+        int[] starts = lineStarts.computeIfAbsent(at.file(), f -> lineStarts(src));
+        if (at.line() < 1 || at.line() > starts.length) return null;
+        int start = starts[at.line() - 1];
         int end = src.indexOf('\n', start);
-        String line = src.substring(start, end < 0 ? src.length() : end);
-        if (line.length() > 200) line = line.substring(0, 200) + "...";
-        // Never echo control characters (a hostile file could drive the terminal).
-        return line.replace("\ufeff", "").replace('\t', ' ').replaceAll("[\\p{Cntrl}&&[^\t]]", "?");
+        if (end < 0) end = src.length();
+        if (end > start && src.charAt(end - 1) == '\r') end--; // CRLF
+        String line = src.substring(start, Math.min(end, start + 200)) + (end - start > 200 ? "..." : "");
+        return printable(line.replace("\ufeff", ""));
+    }
+
+    static int[] lineStarts(String src) {
+        int n = 1;
+        for (int i = 0; i < src.length(); i++) if (src.charAt(i) == '\n') n++;
+        int[] starts = new int[n];
+        for (int i = 0, l = 1; i < src.length(); i++) if (src.charAt(i) == '\n') starts[l++] = i + 1;
+        return starts;
+    }
+
+    /**
+     * Never echo what could drive a terminal or disguise the text: C0 and C1 control characters and
+     * the bidirectional controls ("trojan source") become '?', a tab a space. Messages quote names
+     * already; this also covers source lines, file names and any message that did not.
+     */
+    static String printable(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            char r = c == '\t' ? ' ' : c < 0x20 || c >= 0x7f && c <= 0x9f || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069
+                    || c == 0x200e || c == 0x200f || c == 0x061c ? '?' : c;
+            if (r != c && sb == null) sb = new StringBuilder(s.length()).append(s, 0, i);
+            if (sb != null) sb.append(r);
+        }
+        return sb == null ? s : sb.toString();
     }
 
     static String json(List<Diagnostic> diags) {

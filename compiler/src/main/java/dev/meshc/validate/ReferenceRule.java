@@ -14,15 +14,16 @@ final class ReferenceRule implements Rule {
     @Override
     public void check(Inventory inv, Diagnostics diags) {
         Set<String> running = new HashSet<>();
+        Suggest services = new Suggest(inv.services().keySet()), vms = new Suggest(inv.vms().keySet());
         for (Container c : inv.containers().values()) {
             running.add(c.service());
             if (!inv.services().containsKey(c.service())) {
                 diags.error(Code.R402, c.spans().of("service"), "container '" + c.name() + "' runs service "
-                        + NameRule.quote(c.service()) + ", which is not in 'services'" + Suggest.among(c.service(), inv.services().keySet()));
+                        + NameRule.quote(c.service()) + ", which is not in 'services'" + services.among(c.service()));
             }
             if (!inv.vms().containsKey(c.vm())) {
                 diags.error(Code.R403, c.spans().of("vm"), "container '" + c.name() + "' is placed on VM "
-                        + NameRule.quote(c.vm()) + ", which is not in 'vms'" + Suggest.among(c.vm(), inv.vms().keySet()));
+                        + NameRule.quote(c.vm()) + ", which is not in 'vms'" + vms.among(c.vm()));
             }
         }
         for (Service s : inv.services().values()) {
@@ -30,7 +31,7 @@ final class ReferenceRule implements Rule {
                 Service target = inv.services().get(r.service());
                 if (target == null) {
                     diags.error(Code.R400, r.spans().of("target"), "relationship '" + r.name() + "' of service '" + s.name() + "' names service "
-                            + NameRule.quote(r.service()) + ", which is not in 'services'" + Suggest.among(r.service(), inv.services().keySet()));
+                            + NameRule.quote(r.service()) + ", which is not in 'services'" + services.among(r.service()));
                 } else if (!target.endpoints().containsKey(r.endpoint())) {
                     diags.error(Code.R401, r.spans().of("target"), "service '" + target.name() + "' has no endpoint " + NameRule.quote(r.endpoint())
                             + (target.endpoints().isEmpty() ? " (it has no endpoints)" : "; it has: " + String.join(", ", target.endpoints().keySet())));

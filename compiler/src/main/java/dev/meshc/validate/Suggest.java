@@ -1,27 +1,78 @@
 package dev.meshc.validate;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
-/** "did you mean" for misspelt references: the closest known name within edit distance 2. */
+/**
+ * "did you mean" for misspelt references: the closest known name within edit distance 2, ties going
+ * to the name that comes first in the collection's order.
+ *
+ * <p>Comparing each wrong name with every known one cost 23 s for an inventory of 5,000 services whose
+ * 50,000 containers all named a missing service. Two names within edit distance 2 become equal after
+ * at most two deletions from each (a substitution is one deletion on both sides, an insertion one on
+ * one side), so the known names are indexed by their deletion variants (built on the first miss) and a
+ * wrong name is compared only with the names that share one of its variants; answers are memoised.
+ */
 final class Suggest {
-    private Suggest() {
+    static final int MAX_DISTANCE = 2;
+    /** Longer names are not compared (hostile input must not cost quadratic time per name). */
+    static final int MAX_LENGTH = 64;
+
+    private final List<String> known;
+    private Map<String, List<Integer>> byVariant;
+    private final Map<String, String> answers = new HashMap<>();
+
+    Suggest(Collection<String> known) {
+        this.known = List.copyOf(known);
     }
 
-    static String among(String wrong, Collection<String> known) {
-        String best = null;
-        int bestDistance = 3;
-        for (String k : known) {
-            int d = distance(wrong, k, bestDistance);
-            if (d < bestDistance) {
-                best = k;
-                bestDistance = d;
+    /** "; did you mean 'x'?" or the empty string. */
+    String among(String wrong) {
+        return answers.computeIfAbsent(wrong, this::closest);
+    }
+
+    private String closest(String wrong) {
+        if (wrong.length() > MAX_LENGTH) return "";
+        if (byVariant == null) {
+            byVariant = new HashMap<>();
+            for (int i = 0; i < known.size(); i++) {
+                if (known.get(i).length() > MAX_LENGTH) continue;
+                for (String v : variants(known.get(i))) byVariant.computeIfAbsent(v, k -> new ArrayList<>(1)).add(i);
             }
         }
-        return best == null ? "" : "; did you mean '" + best + "'?";
+        int best = -1, bestDistance = MAX_DISTANCE + 1;
+        for (String v : variants(wrong)) {
+            for (int i : byVariant.getOrDefault(v, List.of())) {
+                int d = distance(wrong, known.get(i), MAX_DISTANCE + 1);
+                if (d < bestDistance || d == bestDistance && i < best) {
+                    best = i;
+                    bestDistance = d;
+                }
+            }
+        }
+        return best < 0 ? "" : "; did you mean '" + known.get(best) + "'?";
     }
 
-    private static int distance(String a, String b, int cap) {
-        if (Math.abs(a.length() - b.length()) >= cap || a.length() > 64 || b.length() > 64) return cap;
+    /** The name and every string made from it by deleting one or two characters. */
+    static Set<String> variants(String s) {
+        Set<String> out = new HashSet<>();
+        out.add(s);
+        for (int i = 0; i < s.length(); i++) {
+            String one = s.substring(0, i) + s.substring(i + 1);
+            out.add(one);
+            for (int j = i; j < one.length(); j++) out.add(one.substring(0, j) + one.substring(j + 1));
+        }
+        return out;
+    }
+
+    /** Levenshtein distance, or {@code cap} when it is at least that. */
+    static int distance(String a, String b, int cap) {
+        if (Math.abs(a.length() - b.length()) >= cap || a.length() > MAX_LENGTH || b.length() > MAX_LENGTH) return cap;
         int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) prev[j] = j;
         for (int i = 1; i <= a.length(); i++) {
@@ -30,8 +81,10 @@ final class Suggest {
                 int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
                 cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
             }
-            int[] t = prev; prev = cur; cur = t;
+            int[] t = prev;
+            prev = cur;
+            cur = t;
         }
-        return prev[b.length()];
+        return Math.min(prev[b.length()], cap);
     }
 }
