@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = {"Decode an overlay address (VM underlay address, index; with an inventory also the VM and container names)",
-                "or a VIP (with an inventory: the relationships that use it)."})
+                "a VIP (with an inventory: the relationships that use it),",
+                "or a VM's underlay address (its overlay subnet and gateway; with an inventory also the VM)."})
 final class ExplainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -29,7 +30,7 @@ final class ExplainCommand implements Callable<Integer> {
         return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    @Parameters(index = "0", paramLabel = "ADDRESS", description = "An overlay address or a VIP.")
+    @Parameters(index = "0", paramLabel = "ADDRESS", description = "An overlay address, a VIP or an underlay address.")
     String address;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "INVENTORY", description = "The inventory (optional).")
@@ -113,8 +114,19 @@ final class ExplainCommand implements Callable<Integer> {
                 }
                 if (found == 0) out.println("  no relationship of the inventory uses it");
             }
+        } else if (underlay.aligned().contains(addr)) {
+            // A VM's own address: where its containers' overlay subnet comes from.
+            out.println(address + ": in the underlay " + underlay.aligned());
+            out.println("  overlay subnet: " + layout.subnetCidr(addr));
+            out.println("  gateway:        " + Ipv4.format(layout.gateway(addr)));
+            if (plan != null) {
+                VmPlan vm = plan.vms().values().stream().filter(v -> v.vm().underlay() == addr).findFirst().orElse(null);
+                out.println("  VM:             " + (vm == null ? "(no VM of the inventory has this underlay address)"
+                        : vm.name() + " (" + plan.containersByVm().getOrDefault(vm.name(), java.util.List.of()).size() + " containers)"));
+            }
         } else {
-            out.println(address + ": neither in the overlay " + overlay.aligned() + " nor in the VIP range " + vipRange.aligned());
+            out.println(address + ": in none of the overlay " + overlay.aligned() + ", the VIP range " + vipRange.aligned()
+                    + " and the underlay " + underlay.aligned());
         }
         out.flush();
         return ExitCode.OK;

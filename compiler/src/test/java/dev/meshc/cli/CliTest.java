@@ -96,6 +96,13 @@ class CliTest {
         assertTrue(vip.out().contains("relationship: database of service app -> db:mysql (tcp/3306)"), vip.out());
         var bare = meshc("explain", "10.16.32.91", "--overlay", "10.0.0.0/8");
         assertTrue(bare.out().contains("VM underlay:  192.168.16.32") && bare.out().contains("index:        90"), bare.out());
+        // A VM's own address: the overlay subnet derived from it, which explaining its containers' addresses agrees with.
+        var vm = meshc("explain", "192.168.125.213", quickstart());
+        assertEquals("192.168.125.213: in the underlay 192.168.0.0/16\n  overlay subnet: 247.221.80.0/20\n"
+                + "  gateway:        247.221.80.1\n  VM:             vm-b (2 containers)\n", vm.out());
+        assertTrue(r.out().contains("VM subnet:    247.221.80.0/20"), r.out());
+        var none = meshc("explain", "10.1.1.1", quickstart());
+        assertEquals("10.1.1.1: in none of the overlay 240.0.0.0/4, the VIP range 169.254.0.0/16 and the underlay 192.168.0.0/16\n", none.out());
     }
 
     @Test
