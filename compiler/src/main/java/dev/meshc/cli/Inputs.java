@@ -35,7 +35,17 @@ final class Inputs {
         return lock.toString();
     }
 
+    /** Refuses a lock path that is not a file, and, when the lock will be written, one whose directory does not exist. */
+    void checkLockPath(boolean willWrite) {
+        if (Files.exists(lock) && !Files.isRegularFile(lock)) throw new UsageError("--lock " + lock + " is not a file");
+        Path dir = lock.toAbsolutePath().getParent();
+        if (willWrite && (dir == null || !Files.isDirectory(dir))) {
+            throw new UsageError("--lock " + lock + ": the directory " + dir + " does not exist");
+        }
+    }
+
     Frontend.Result run() throws IOException {
+        checkLockPath(false);
         long max = dev.meshc.load.InputLimits.DEFAULT.maxBytes();
         try {
             if (Files.isDirectory(inventory)) throw new IOException(inventory + " is a directory, not an inventory file");

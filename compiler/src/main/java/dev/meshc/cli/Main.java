@@ -51,6 +51,11 @@ public final class Main {
                     stderr.flush();
                     return ExitCode.USAGE;
                 }
+                if (ex instanceof UsageError u) {
+                    stderr.println("meshc: " + u.getMessage());
+                    stderr.flush();
+                    return ExitCode.USAGE;
+                }
                 if (ex instanceof dev.meshc.emit.OutputTree.NotOwned no) { // the command line named the wrong directory
                     stderr.println("meshc: refusing to write: " + no.getMessage());
                     stderr.flush();

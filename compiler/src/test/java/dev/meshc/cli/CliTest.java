@@ -230,4 +230,21 @@ class CliTest {
         assertEquals(2, file.code(), file.err());
         assertTrue(file.err().contains("exists and is not a directory"), file.err());
     }
+
+    @Test
+    void aLockPathThatCannotBeWrittenIsRefusedBeforeAnythingIsWritten(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("out");
+        Path lockDir = Files.createDirectories(dir.resolve("a-directory"));
+        var r = meshc("compile", quickstart(), "-o", out.toString(), "--lock", lockDir.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("meshc: --lock " + lockDir + " is not a file\n", r.err());
+        Path missing = dir.resolve("no/such/dir/meshc.lock");
+        r = meshc("compile", quickstart(), "-o", out.toString(), "--lock", missing.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("meshc: --lock " + missing + ": the directory " + missing.getParent() + " does not exist\n", r.err());
+        assertFalse(Files.exists(out), "nothing written");
+        // --locked never writes the lock: a missing one is a lock that would change (exit 3), not a usage error.
+        assertEquals(3, meshc("compile", quickstart(), "-o", out.toString(), "--lock", missing.toString(), "--locked").code());
+        assertEquals(2, meshc("validate", quickstart(), "--lock", lockDir.toString()).code());
+    }
 }
