@@ -75,9 +75,13 @@ public final class Drift {
             String from = c.kind() == FileChange.Kind.ADDED ? "/dev/null" : "a/" + c.path();
             String to = c.kind() == FileChange.Kind.REMOVED ? "/dev/null" : "b/" + c.path();
             List<String> diff = UnifiedDiffUtils.generateUnifiedDiff(from, to, before, DiffUtils.diff(before, after), 3);
-            if (diff.isEmpty()) { // same lines, different bytes: a final newline or line ending
+            if (diff.isEmpty()) { // no lines differ: an empty file added or removed, or only a final newline or line ending
                 sb.append("--- ").append(from).append('\n').append("+++ ").append(to).append('\n')
-                        .append("@@ line endings or final newline differ @@\n");
+                        .append(switch (c.kind()) {
+                            case ADDED -> "@@ a new, empty file @@\n";
+                            case REMOVED -> "@@ an empty file removed @@\n";
+                            default -> "@@ line endings or final newline differ @@\n";
+                        });
             }
             for (String l : diff) sb.append(l).append('\n');
         }

@@ -247,4 +247,31 @@ class CliTest {
         assertEquals(3, meshc("compile", quickstart(), "-o", out.toString(), "--lock", missing.toString(), "--locked").code());
         assertEquals(2, meshc("validate", quickstart(), "--lock", lockDir.toString()).code());
     }
+
+    @Test
+    void checkAndPlanRefuseADirectoryArgumentThatIsNotOne(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        var r = meshc("check", quickstart(), "--golden", file.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("meshc: --golden " + file + " is not a directory\n", r.err());
+        assertEquals("", r.out(), "no diff against nothing");
+        Path missing = dir.resolve("golden");
+        r = meshc("check", quickstart(), "--golden", missing.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("does not exist; approve a first output with 'meshc compile INVENTORY -o " + missing + "'"), r.err());
+        assertEquals(2, meshc("plan", quickstart(), "--against", file.toString()).code());
+        var first = meshc("plan", quickstart(), "--against", missing.toString()); // a first deploy: everything added
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("vm-a: 19 added, 0 changed, 0 removed"), first.out());
+    }
+
+    @Test
+    void anEmptyFileInTheDiffIsCalledOne(@TempDir Path dir) throws Exception {
+        Path golden = dir.resolve("golden");
+        assertEquals(0, meshc("compile", quickstart(), "-o", golden.toString(), "--lock", dir.resolve("l").toString()).code());
+        Files.delete(golden.resolve("hosts/vm-b/containers/db-1/hosts")); // empty: db has no relationships
+        var r = meshc("check", quickstart(), "--golden", golden.toString(), "--lock", dir.resolve("l").toString());
+        assertEquals(3, r.code(), r.err());
+        assertEquals("--- /dev/null\n+++ b/hosts/vm-b/containers/db-1/hosts\n@@ a new, empty file @@\n", r.out());
+    }
 }
