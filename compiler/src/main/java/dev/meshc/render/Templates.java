@@ -37,10 +37,15 @@ public final class Templates {
         return new Templates(c);
     }
 
-    /** Templates from a directory, for {@code compile --templates DIR}. */
+    /**
+     * Templates from a directory, for {@code compile --templates DIR}: a template found there (same
+     * relative path as in {@code templates/}, e.g. {@code nftables/meshc.nft.ftl}) replaces the bundled
+     * one; every other artifact keeps its bundled template, so a directory may hold just one file.
+     */
     public static Templates fromDirectory(Path dir) throws IOException {
         Configuration c = base();
-        c.setTemplateLoader(new FileTemplateLoader(dir.toFile()));
+        c.setTemplateLoader(new freemarker.cache.MultiTemplateLoader(new freemarker.cache.TemplateLoader[] {
+            new FileTemplateLoader(dir.toFile()), new ClassTemplateLoader(Templates.class, "/meshc/templates")}));
         return new Templates(c);
     }
 

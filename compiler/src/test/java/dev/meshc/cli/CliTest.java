@@ -70,6 +70,22 @@ class CliTest {
         }
     }
 
+    /** A templates directory may hold only the templates it changes; the others stay the bundled ones. */
+    @Test
+    void aTemplatesDirectoryOverridesOnlyWhatItHolds(@TempDir Path dir) throws Exception {
+        Path templates = Files.createDirectories(dir.resolve("templates/sysctl"));
+        Files.writeString(templates.resolve("90-meshc.conf.ftl"), "# site policy for ${host.name}\nnet.ipv4.ip_forward = 1\n");
+        Path out = dir.resolve("out"), bundled = dir.resolve("bundled");
+        var r = meshc("compile", quickstart(), "-o", out.toString(), "--templates", dir.resolve("templates").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, meshc("compile", quickstart(), "-o", bundled.toString()).code());
+        assertEquals("# site policy for vm-a\nnet.ipv4.ip_forward = 1\n", Files.readString(out.resolve("hosts/vm-a/sysctl/90-meshc.conf")));
+        assertEquals(Files.readString(bundled.resolve("hosts/vm-a/nftables/meshc.nft")), Files.readString(out.resolve("hosts/vm-a/nftables/meshc.nft")));
+        var missing = meshc("compile", quickstart(), "-o", out.toString(), "--templates", dir.resolve("nope").toString());
+        assertEquals(2, missing.code(), missing.err());
+        assertEquals("meshc: --templates " + dir.resolve("nope") + " does not exist\n", missing.err());
+    }
+
     @Test
     void missingInventoryIsAnIoFailure() {
         var r = meshc("validate", "/nonexistent/inventory.yml");
