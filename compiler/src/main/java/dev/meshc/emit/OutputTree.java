@@ -100,8 +100,8 @@ public final class OutputTree {
 
     /**
      * Refuses an output directory that is not meshc's, before anything is written into it: OUT must be
-     * missing, empty apart from dot-files (and a mount point's {@code lost+found}), hold a manifest meshc wrote ({@code "generator": "meshc"}),
-     * or hold the journal of a first write a kill interrupted. Anything else ({@code -o /}, {@code -o .}
+     * missing, empty apart from dot-files (and a mount point's {@code lost+found}), hold a manifest meshc
+     * wrote ({@code "generator": "meshc"}), or hold the journal of a first write a kill interrupted. Anything else ({@code -o /}, {@code -o .}
      * in a repository, a symlink to {@code /etc}, a web app's {@code manifest.json}) would get meshc's
      * {@code hosts/}, {@code ansible/} and {@code manifest.json} mixed into files it must never touch.
      */
@@ -439,8 +439,9 @@ public final class OutputTree {
     /** Parent directories are created once per directory, not once per file. */
     private void ensureDirectory(Path dir) throws IOException {
         if (!knownDirectories.contains(dir)) {
-            for (Path d = dir; d != null && d.startsWith(out) && !d.equals(out) && Files.notExists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                 d = d.getParent()) {
+            // Recorded for an abort (the stage directory of a first write is deleted whole instead): no stat per directory there.
+            for (Path d = dir; d != null && d.startsWith(out) && !d.equals(out) && !d.startsWith(out.resolve(STAGE))
+                    && Files.notExists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS); d = d.getParent()) {
                 createdDirectories.add(d);
             }
             Files.createDirectories(dir);
