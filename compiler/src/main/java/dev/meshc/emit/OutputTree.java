@@ -340,6 +340,7 @@ public final class OutputTree {
         if (Files.exists(journal)) {
             apply(Files.readString(journal, StandardCharsets.UTF_8));
         }
+        Files.deleteIfExists(out.resolve(JOURNAL + TEMP_SUFFIX)); // a journal written but never renamed: not committed
         deleteTree(out.resolve(STAGE)); // a fresh write that never committed (or the empty rest of one that did)
         if (Files.exists(out.resolve(DIRTY))) { // temp files of a write that never committed
             try (Stream<Path> s = Files.walk(out)) {

@@ -139,7 +139,8 @@ class CrashSafetyTest {
             else if (now.equals(a.files())) {
                 if (journal) rolledForward++; else completed++;
             } else {
-                fail("first-compile trial " + trial + ": " + now.size() + " of " + a.files().size() + " files: neither nothing nor the whole tree");
+                fail("first-compile trial " + trial + ": " + now.size() + " of " + a.files().size() + " files: neither nothing nor the whole tree"
+                        + " (" + String.join(", ", new java.util.ArrayList<>(now.keySet()).subList(0, Math.min(5, now.size()))) + ")");
             }
         }
         System.err.printf("CrashSafetyTest: %d kill -9 trials during a first compile: %d left nothing, %d rolled forward, %d had completed; 0 partial%n",

@@ -139,6 +139,18 @@ class OutputTreeTest {
     }
 
     @Test
+    void aFirstWriteKilledWhileWritingItsJournalLeavesAnEmptyDirectory(@TempDir Path out) throws Exception {
+        // Killed after the journal's temp file was written (and fsynced) but before the rename that commits it.
+        Files.createDirectories(out.resolve(OutputTree.STAGE + "/hosts/a"));
+        Files.writeString(out.resolve(OutputTree.STAGE + "/hosts/a/x"), "1\n");
+        Files.writeString(out.resolve(OutputTree.JOURNAL + OutputTree.TEMP_SUFFIX), "M hosts\nM manifest.json\n");
+        new OutputTree(out).recover();
+        try (var s = Files.list(out)) {
+            assertEquals(List.of(), s.toList());
+        }
+    }
+
+    @Test
     void aFirstWriteKilledAfterItsCommitIsRolledForward(@TempDir Path out) throws Exception {
         // Killed after renaming "ansible" into place: the journal lists it, replay skips what is gone from the stage.
         Files.createDirectories(out.resolve(OutputTree.STAGE + "/hosts/a"));
