@@ -47,6 +47,8 @@ public final class OutputTree {
     static final String STAGE = ".meshc-stage";
     /** Present while temp files may exist beside their targets: recovery walks the tree only then. */
     static final String DIRTY = ".meshc-dirty";
+    /** The top-level directories every artifact lives in (the manifest sits beside them). */
+    private static final Set<String> OWN_SUBTREES = Set.of("hosts", "ansible");
 
     /** What a write did, for messages and tests. */
     public record Result(List<String> written, List<String> unchanged, List<String> removed) {
@@ -343,10 +345,23 @@ public final class OutputTree {
         Files.deleteIfExists(out.resolve(JOURNAL + TEMP_SUFFIX)); // a journal written but never renamed: not committed
         deleteTree(out.resolve(STAGE)); // a fresh write that never committed (or the empty rest of one that did)
         if (Files.exists(out.resolve(DIRTY))) { // temp files of a write that never committed
+            List<Path> directories = new ArrayList<>();
             try (Stream<Path> s = Files.walk(out)) {
                 for (Path p : (Iterable<Path>) s::iterator) {
                     if (p.getFileName().toString().endsWith(TEMP_SUFFIX) && Files.isRegularFile(p)) Files.deleteIfExists(p);
+                    else if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && OWN_SUBTREES.contains(out.relativize(p).getName(0).toString())) {
+                        directories.add(p);
+                    }
                 }
+            }
+            // and the directories that write created (hosts/<new vm>/..., possibly killed before their first temp file):
+            // meshc writes no empty directory, so an empty one in its own subtrees is left over from the killed write
+            directories.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
+            for (Path d : directories) {
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                    if (ds.iterator().hasNext()) continue;
+                }
+                Files.delete(d);
             }
             Files.delete(out.resolve(DIRTY));
         }

@@ -42,7 +42,10 @@ class CrashSafetyTest {
         assertTrue(r.ok(), r.diagnostics()::toString);
         List<Artifact> artifacts = Compilation.render(r, r.plan().get().vms().keySet(), Templates.bundled(), dev.meshc.cli.Version.get());
         Map<String, String> files = new TreeMap<>();
-        for (Artifact a : artifacts) files.put(a.path(), ManifestRenderer.sha256(a.bytes()));
+        for (Artifact a : artifacts) {
+            files.put(a.path(), ManifestRenderer.sha256(a.bytes()));
+            for (int i = a.path().indexOf('/'); i > 0; i = a.path().indexOf('/', i + 1)) files.put(a.path().substring(0, i + 1), "directory");
+        }
         Path lock = dir.resolve(name + ".lock");
         Files.writeString(lock, dev.meshc.plan.LockFile.format(r.plan().get().lock()));
         return new Tree(inv, lock, files);
@@ -55,12 +58,22 @@ class CrashSafetyTest {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
+    /** What differs between an expected tree and what is on disk (at most 5 paths each way), for failure messages. */
+    static String difference(Map<String, String> expected, Map<String, String> actual) {
+        List<String> missing = expected.entrySet().stream().filter(e -> !e.getValue().equals(actual.get(e.getKey()))).map(Map.Entry::getKey).limit(5).toList();
+        List<String> extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).limit(5).toList();
+        return "missing or different " + missing + ", extra " + extra;
+    }
+
     static Map<String, String> snapshot(Path out) throws IOException {
         Map<String, String> files = new TreeMap<>();
         try (Stream<Path> s = Files.walk(out)) {
             for (Path p : (Iterable<Path>) s::iterator) {
-                if (!Files.isRegularFile(p)) continue;
                 String rel = out.relativize(p).toString();
+                if (Files.isDirectory(p)) { // directories too: a kill must not leave a new host's empty ones behind
+                    if (!rel.isEmpty()) files.put(rel + "/", "directory");
+                    continue;
+                }
                 if (rel.equals(OutputTree.LOCK)) continue;
                 files.put(rel, ManifestRenderer.sha256(Files.readAllBytes(p)));
             }
@@ -103,10 +116,11 @@ class CrashSafetyTest {
             } else if (now.equals(current.files())) {
                 old++;
             } else {
-                fail("trial " + trial + ": the output is neither the old nor the new tree");
+                fail("trial " + trial + ": the output is neither the old nor the new tree; against the old: " + difference(current.files(), now)
+                        + "; against the new: " + difference(target.files(), now));
             }
         }
-        System.err.printf("CrashSafetyTest: %d kill -9 trials over a %d-file tree (full compile %d ms): %d left the old tree, "
+        System.err.printf("CrashSafetyTest: %d kill -9 trials over a tree of %d files and directories (full compile %d ms): %d left the old tree, "
                 + "%d were rolled forward from the journal, %d had completed; 0 mixed%n",
                 TRIALS, b.files().size(), fullMillis, old, rolledForward, completed);
         assertEquals(TRIALS, old + rolledForward + completed);

@@ -80,6 +80,14 @@ class OutputTreeTest {
         assertFalse(Files.exists(out.resolve(OutputTree.DIRTY)));
         assertEquals("old\n", Files.readString(out.resolve("a")));
         assertFalse(Files.exists(out.resolve(".a" + OutputTree.TEMP_SUFFIX)));
+        // A new host's files, killed before the commit: its directories go with its temp files; a user's empty one stays.
+        Files.createDirectories(out.resolve("hosts/new/ip"));
+        Files.createDirectories(out.resolve("mine"));
+        Files.writeString(out.resolve(OutputTree.DIRTY), "");
+        Files.writeString(out.resolve("hosts/new/ip/.routes.batch" + OutputTree.TEMP_SUFFIX), "half");
+        t.recover();
+        assertFalse(Files.exists(out.resolve("hosts")));
+        assertTrue(Files.isDirectory(out.resolve("mine")));
     }
 
     @Test
