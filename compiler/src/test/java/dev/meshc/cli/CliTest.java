@@ -290,4 +290,30 @@ class CliTest {
         assertEquals(3, r.code(), r.err());
         assertEquals("--- /dev/null\n+++ b/hosts/vm-b/containers/db-1/hosts\n@@ a new, empty file @@\n", r.out());
     }
+
+    /** The heap a compile needs, reckoned from the measured points in CompileCommand's comment. */
+    @Test
+    void capacityFollowsTheHeap() {
+        long oneGiB = 954_728_448L, twoGiB = 1_908_932_608L, fourGiB = 3_817_865_216L; // maxMemory() at -Xmx1g/2g/4g, ParallelGC
+        assertTrue(CompileCommand.capacity(oneGiB) >= 125_000 && CompileCommand.capacity(oneGiB) < 150_000);
+        assertTrue(CompileCommand.capacity(twoGiB) >= 250_000);
+        assertTrue(CompileCommand.capacity(fourGiB) >= 500_000, "the inventory limit (R411) fits in -Xmx4g");
+        assertEquals(Long.MAX_VALUE, CompileCommand.capacity(Long.MAX_VALUE));
+    }
+
+    /** A fleet too large for the heap is refused at once with the -Xmx to use, not after minutes of GC and an exit 70. */
+    @Test
+    void aFleetTooLargeForTheHeapIsRefusedWithTheHeapToUse(@TempDir Path dir) throws Exception {
+        Path inv = dir.resolve("M.yml");
+        assertEquals(0, meshc("fleet", "M", "-o", inv.toString()).code());
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-XX:+UseParallelGC", "-Xmx48m", "-cp", System.getProperty("java.class.path"), "dev.meshc.cli.Main",
+                "compile", inv.toString(), "-o", dir.resolve("out").toString(), "--lock", dir.resolve("M.lock").toString(), "-q")
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, p.waitFor(), output);
+        assertTrue(output.matches("(?s)meshc compile: 10,000 containers to compile, but this JVM's heap \\(\\d+ MiB\\) holds about [0-9,]+"
+                + " \\(125,000 per GiB of -Xmx\\); run it with MESHC_JAVA_OPTS=-Xmx1g\n"), output);
+        assertFalse(Files.exists(dir.resolve("out")));
+    }
 }
