@@ -116,7 +116,14 @@ public final class Main {
     /** Compiles in memory and compares with {@code dir}, file by file, as artifacts are rendered. */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
                                                          java.nio.file.Path templatesDir) throws IOException {
-        var comparison = new dev.meshc.emit.Drift.Comparison(dir);
+        return drift(r, dir, templatesDir, p -> true);
+    }
+
+    /** As above, keeping the bytes of changed files only where {@code keepBytes} says (plan needs few). */
+    static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
+                                                         java.nio.file.Path templatesDir,
+                                                         java.util.function.Predicate<String> keepBytes) throws IOException {
+        var comparison = new dev.meshc.emit.Drift.Comparison(dir, keepBytes);
         var manifest = dev.meshc.emit.Compilation.stream(r, r.plan().get().vms().keySet(), templates(templatesDir), Version.get(), comparison);
         comparison.accept(manifest);
         return comparison.finish();

@@ -34,7 +34,7 @@ final class PlanCommand implements Callable<Integer> {
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();
-        PlanReport report = PlanReport.of(plan, Main.drift(r, against, null));
+        PlanReport report = PlanReport.of(plan, Main.drift(r, against, null, PlanReport::needsBytes));
         Main.out().print(json ? report.json() : report.text());
         Main.out().flush();
         return ExitCode.OK;

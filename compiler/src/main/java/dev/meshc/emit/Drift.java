@@ -34,11 +34,22 @@ public final class Drift {
      */
     public static final class Comparison implements Compilation.Sink {
         private final Path dir;
+        private final java.util.function.Predicate<String> keepBytes;
         private final Set<String> remaining = ConcurrentHashMap.newKeySet();
         private final Map<String, FileChange> changes = new ConcurrentHashMap<>();
 
+        /** Keeps the old and new bytes of every change (for a diff). */
         public Comparison(Path dir) throws IOException {
+            this(dir, p -> true);
+        }
+
+        /**
+         * Keeps bytes only for the paths {@code keepBytes} accepts; the others are reported by path and kind.
+         * A plan against an empty OUT "adds" every file: at a thousand VMs that is a gigabyte it never reads.
+         */
+        public Comparison(Path dir, java.util.function.Predicate<String> keepBytes) throws IOException {
             this.dir = dir;
+            this.keepBytes = keepBytes;
             if (Files.isDirectory(dir)) {
                 try (Stream<Path> s = Files.walk(dir)) {
                     for (Path p : (Iterable<Path>) s::iterator) {
@@ -53,16 +64,21 @@ public final class Drift {
 
         @Override
         public void accept(Artifact a) throws IOException {
+            boolean keep = keepBytes.test(a.path());
             if (!remaining.remove(a.path())) {
-                changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.ADDED, null, a.bytes()));
+                changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.ADDED, null, keep ? a.bytes() : null));
                 return;
             }
             byte[] old = Files.readAllBytes(dir.resolve(a.path()));
-            if (!Arrays.equals(old, a.bytes())) changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.CHANGED, old, a.bytes()));
+            if (!Arrays.equals(old, a.bytes())) {
+                changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.CHANGED, keep ? old : null, keep ? a.bytes() : null));
+            }
         }
 
         public List<FileChange> finish() throws IOException {
-            for (String p : remaining) changes.put(p, new FileChange(p, FileChange.Kind.REMOVED, Files.readAllBytes(dir.resolve(p)), null));
+            for (String p : remaining) {
+                changes.put(p, new FileChange(p, FileChange.Kind.REMOVED, keepBytes.test(p) ? Files.readAllBytes(dir.resolve(p)) : null, null));
+            }
             return new ArrayList<>(new TreeMap<>(changes).values());
         }
     }

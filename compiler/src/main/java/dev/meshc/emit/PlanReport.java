@@ -36,6 +36,11 @@ public record PlanReport(Map<String, HostChanges> hosts, List<ContainerMove> con
     private static final Pattern SERVICE = Pattern.compile("\"service\": \"([a-z0-9-]+)\"");
     private static final Pattern VM = Pattern.compile("\"vm\": \"([a-z0-9-]+)\"");
 
+    /** The files whose bytes a plan reads (containers' addresses); of the others only path and kind count. */
+    public static boolean needsBytes(String path) {
+        return NETWORK_JSON.matcher(path).matches();
+    }
+
     public static PlanReport of(Plan plan, List<FileChange> changes) {
         Map<String, HostChanges> hosts = new TreeMap<>();
         Map<String, String[]> before = new TreeMap<>(), after = new TreeMap<>();
@@ -63,13 +68,20 @@ public record PlanReport(Map<String, HostChanges> hosts, List<ContainerMove> con
             }
         }
         // Old backends of a target = new backends with the moved containers' old addresses swapped back.
+        // The containers of each service, in name order (a first deploy moves every container: no scan per target).
+        Map<String, List<String>> namesByService = new java.util.HashMap<>();
+        for (String n : names) {
+            String[] b = before.get(n), a = after.get(n);
+            if (b != null) namesByService.computeIfAbsent(b[1], k -> new ArrayList<>()).add(n);
+            if (a != null && (b == null || !a[1].equals(b[1]))) namesByService.computeIfAbsent(a[1], k -> new ArrayList<>()).add(n);
+        }
         List<TargetChange> targets = new ArrayList<>();
         for (Target t : plan.targets().values()) {
             if (!touchedServices.contains(t.service())) continue;
             Set<String> now = new TreeSet<>(), then = new TreeSet<>();
             for (int b : t.backends()) now.add(dev.meshc.model.Ipv4.format(b));
             then.addAll(now);
-            for (String n : names) {
+            for (String n : namesByService.getOrDefault(t.service(), List.of())) {
                 String[] b = before.get(n), a = after.get(n);
                 if (a != null && a[1].equals(t.service())) then.remove(a[0]);
                 if (b != null && b[1].equals(t.service())) then.add(b[0]);
