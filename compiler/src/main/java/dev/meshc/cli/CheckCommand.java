@@ -29,10 +29,8 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!java.nio.file.Files.isDirectory(golden)) { // a typo would otherwise diff against nothing: every file "added"
-            throw new UsageError("--golden " + golden + (java.nio.file.Files.exists(golden) ? " is not a directory"
-                    : " does not exist; approve a first output with 'meshc compile INVENTORY -o " + golden + "'"));
-        }
+        // A typo would otherwise diff against nothing: every file "added".
+        UsageError.unlessDirectory("--golden", golden, "does not exist; approve a first output with 'meshc compile INVENTORY -o " + golden + "'");
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         List<FileChange> changes = Main.drift(r, golden, templates);

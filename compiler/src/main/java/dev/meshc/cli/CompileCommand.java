@@ -49,7 +49,7 @@ final class CompileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OutputTree.checkOwnership(out); // before the front end: a wrong -o or --lock fails at once, not after the compile
-        new Inputs(input.inventory, input.lock).checkLockPath(!locked);
+        input.inputs().checkLockPath(!locked);
         dev.meshc.render.Templates tpl = Main.templates(templates);
         tpl.prepareAsync(dev.meshc.render.Renderers.TEMPLATES); // parsed while the front end runs
         Frontend.Result r = input.run();

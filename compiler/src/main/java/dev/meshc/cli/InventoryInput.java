@@ -16,10 +16,15 @@ final class InventoryInput {
 
     Inputs inputs;
 
+    /** The inventory and lock paths as resolved (the lock defaults to meshc.lock beside the inventory). */
+    Inputs inputs() {
+        if (inputs == null) inputs = new Inputs(inventory, lock);
+        return inputs;
+    }
+
     /** Runs the front end without printing anything (compile decides what to print). */
     Frontend.Result run() throws IOException {
-        inputs = new Inputs(inventory, lock);
-        return inputs.run();
+        return inputs().run();
     }
 
     /** Runs the front end and prints its diagnostics; the result has a plan exactly when the inventory is valid. */

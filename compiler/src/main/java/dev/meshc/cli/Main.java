@@ -107,9 +107,7 @@ public final class Main {
     }
 
     static dev.meshc.render.Templates templates(java.nio.file.Path dir) throws IOException {
-        if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
-            throw new UsageError("--templates " + dir + (java.nio.file.Files.exists(dir) ? " is not a directory" : " does not exist"));
-        }
+        if (dir != null) UsageError.unlessDirectory("--templates", dir, "does not exist");
         return dir == null ? dev.meshc.render.Templates.bundled() : dev.meshc.render.Templates.fromDirectory(dir);
     }
 

@@ -27,10 +27,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // A missing OUT is a first deploy (everything added); a file is a mistake.
-        if (java.nio.file.Files.exists(against) && !java.nio.file.Files.isDirectory(against)) {
-            throw new UsageError("--against " + against + " is not a directory");
-        }
+        UsageError.unlessDirectory("--against", against, null); // a missing OUT is a first deploy: everything added
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();

@@ -89,7 +89,6 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             knownDirectories.clear(); // recovery and earlier writes may have removed directories
-            createdDirectories.clear();
             Map<String, String> previous = PreviousManifest.read(out);
             manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(ManifestRenderer.PATH));
             return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
@@ -285,12 +284,7 @@ public final class OutputTree {
         @Override
         public void close() throws IOException {
             try {
-                if (!done) {
-                    if (fresh) deleteTree(out.resolve(STAGE));
-                    for (String p : written) Files.deleteIfExists(temp(out.resolve(p)));
-                    Files.deleteIfExists(out.resolve(DIRTY));
-                    removeCreatedDirectories();
-                }
+                if (!done) recover(); // discarded exactly as after a kill: stage, temp files, the directories made for them
             } finally {
                 try {
                     lock.release();
@@ -354,8 +348,8 @@ public final class OutputTree {
                     }
                 }
             }
-            // and the directories that write created (hosts/<new vm>/..., possibly killed before their first temp file):
-            // meshc writes no empty directory, so an empty one in its own subtrees is left over from the killed write
+            // and the directories it created (hosts/<new vm>/..., perhaps killed before their first temp file):
+            // meshc writes no empty directory, so an empty one in its own subtrees is left over from that write
             directories.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
             for (Path d : directories) {
                 try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
@@ -455,30 +449,9 @@ public final class OutputTree {
     /** Parent directories are created once per directory, not once per file. */
     private void ensureDirectory(Path dir) throws IOException {
         if (!knownDirectories.contains(dir)) {
-            // Recorded for an abort (the stage directory of a first write is deleted whole instead): no stat per directory there.
-            for (Path d = dir; d != null && d.startsWith(out) && !d.equals(out) && !d.startsWith(out.resolve(STAGE))
-                    && Files.notExists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS); d = d.getParent()) {
-                createdDirectories.add(d);
-            }
             Files.createDirectories(dir);
             knownDirectories.add(dir);
         }
-    }
-
-    /** Directories this transaction created, removed again (if still empty) when it does not commit. */
-    private final Set<Path> createdDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    private void removeCreatedDirectories() throws IOException {
-        List<Path> dirs = new ArrayList<>(createdDirectories);
-        dirs.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed()); // children first
-        for (Path d : dirs) {
-            try {
-                if (Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.delete(d);
-            } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
-                // holds something meshc did not write: left alone
-            }
-        }
-        createdDirectories.clear();
     }
 
     private static void move(Path from, Path to) throws IOException {
