@@ -9,8 +9,9 @@ JAR = os.path.join(ROOT, "compiler/target/meshc.jar")
 QUICK = "--quick" in sys.argv
 REPS = 3 if QUICK else 5
 WORK = "/dev/shm/meshc-bench" if os.path.isdir("/dev/shm") else "/tmp/meshc-bench"
-PLAIN_JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g"]
-JAVA = list(PLAIN_JAVA)  # plus the launcher's class-data archive, once class_archive() has made it
+PLAIN_JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g", "-XX:TieredStopAtLevel=1"]  # as the launcher runs short commands
+LAUNCHER = os.path.join(ROOT, "meshc")  # what users run: its JVM options, class-data archive and JIT choice
+TIERED = dict(os.environ, MESHC_JAVA_OPTS="-XX:TieredStopAtLevel=4")  # C2 back on where the launcher runs C1 only
 NETCHECK = os.path.join(ROOT, "compiler/src/test/resources/e2e/netcheck.py")
 results, notes = {}, []
 
@@ -37,7 +38,22 @@ def run_timed(cmd, prepare=None, reps=REPS, env=None, expect=0):
 
 
 def meshc(*args):
-    return JAVA + ["-jar", JAR] + list(args)
+    return [LAUNCHER] + list(args)
+
+
+def alternate(a, b, prepare=None, reps=REPS, env_a=None, env_b=None):
+    """Medians of two commands run in turn, run by run, so that both see the same spell of this shared VM
+    (its speed drifts by a quarter between runs of this benchmark)."""
+    aw, ar, bw, br = [], [], [], []
+    for _ in range(reps):
+        w, r, _ = run_timed(a, prepare=prepare, reps=1, env=env_a)
+        aw.append(w)
+        ar.append(r)
+        w, r, _ = run_timed(b, prepare=prepare, reps=1, env=env_b)
+        bw.append(w)
+        br.append(r)
+    return ({"wall": statistics.median(aw), "rss_kib": statistics.median(ar)},
+            {"wall": statistics.median(bw), "rss_kib": statistics.median(br)})
 
 
 def tree_bytes(path):
@@ -67,20 +83,16 @@ def compile_benchmarks():
         reps = 3 if s == "XL" else REPS
         compile_cmd = meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "-q")
         if s == "L":
-            # Compile and `cp -r` of its output alternate, run by run, so that both see the same spell of this
-            # shared VM (its speed drifts by a quarter between runs of this benchmark).
             log(f"compile L and cp -r of its output, alternating x{reps}")
-            cw, cr, pw, pr = [], [], [], []
-            for _ in range(reps):
-                w, r, _ = run_timed(compile_cmd, prepare=lambda: rm(out), reps=1)
-                cw.append(w)
-                cr.append(r)
-                w, r, _ = run_timed(["cp", "-r", out, f"{WORK}/cp-L"], prepare=lambda: rm(f"{WORK}/cp-L"), reps=1)
-                pw.append(w)
-                pr.append(r)
-            rm(f"{WORK}/cp-L")
-            wall, rss = statistics.median(cw), statistics.median(cr)
-            results["cp_L"] = {"wall": statistics.median(pw), "rss_kib": statistics.median(pr)}
+            cp = f"{WORK}/cp-L"
+
+            def fresh():  # neither finds its target
+                rm(cp)
+                rm(out)
+            run_timed(compile_cmd, prepare=fresh, reps=1)  # cp -r needs the output to exist before the first alternation
+            c, results["cp_L"] = alternate(compile_cmd, ["cp", "-r", out, cp], prepare=lambda: rm(cp), reps=reps)
+            rm(cp)
+            wall, rss = c["wall"], c["rss_kib"]
         else:
             log(f"compile {s} x{reps}")
             wall, rss, _ = run_timed(compile_cmd, prepare=lambda: rm(out), reps=reps)
@@ -91,9 +103,10 @@ def compile_benchmarks():
             w, r, err = run_timed(meshc("compile", f"{WORK}/L.yml", "-o", out, "--lock", f"{WORK}/L.lock"))
             m = re.search(r"(\d+) written, (\d+) unchanged", err)
             results["noop_L"] = {"wall": w, "rss_kib": r, "written": int(m.group(1)), "unchanged": int(m.group(2))}
-            log("validate L")
-            w, r, _ = run_timed(meshc("validate", f"{WORK}/L.yml", "--lock", f"{WORK}/L.lock", "-q"))
-            results["validate_L"] = {"wall": w, "rss_kib": r}
+            log("validate L, the launcher's C1 alone and tiered, alternating")
+            results["validate_L"], results["validate_L_tiered"] = alternate(
+                meshc("validate", f"{WORK}/L.yml", "--lock", f"{WORK}/L.lock", "-q"),
+                meshc("validate", f"{WORK}/L.yml", "--lock", f"{WORK}/L.lock", "-q"), env_b=TIERED)
             # An inventory with an error per container (every service reference misspelt): the cost of reporting.
             text = open(f"{WORK}/L.yml").read().replace("service: svc-", "service: nosvc-")
             open(f"{WORK}/L-errors.yml", "w").write(text)
@@ -107,11 +120,10 @@ def compile_benchmarks():
             results["xl_out"] = out
     for s in ["L", "XL"]:
         out = f"{WORK}/host-{s}"
-        log(f"compile --host {s}")
-        w, r, _ = run_timed(meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "--host", "vm-00000", "-q"),
-                            prepare=lambda: rm(out))
-        size, files = tree_bytes(out)
-        results[f"host_{s}"] = {"wall": w, "rss_kib": r, "bytes": size, "files": files}
+        log(f"compile --host {s}, the launcher's C1 alone and tiered, alternating")
+        host_cmd = meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "--host", "vm-00000", "-q")
+        results[f"host_{s}"], results[f"host_{s}_tiered"] = alternate(host_cmd, host_cmd, prepare=lambda: rm(out), env_b=TIERED)
+        results[f"host_{s}"]["bytes"], results[f"host_{s}"]["files"] = tree_bytes(out)
         if s == "XL":
             # The floor under it: a fresh JVM that only pulls the YAML event stream through the file.
             log("YAML event stream alone, XL")
@@ -121,7 +133,7 @@ def compile_benchmarks():
             if os.path.exists(j25):
                 # JDK 25 with an AOT cache trained on another fleet (M) and VM, then --host at XL as above.
                 log("compile --host XL, Java 25 + AOT cache")
-                b25, aot, t = [j25, "-XX:+UseParallelGC", "-Xmx1g"], f"{WORK}/host.aot", f"{WORK}/aot-train"
+                b25, aot, t = [j25] + PLAIN_JAVA[1:], f"{WORK}/host.aot", f"{WORK}/aot-train"
                 subprocess.run(b25 + [f"-XX:AOTCacheOutput={aot}", "-jar", JAR, "compile", f"{WORK}/M.yml", "-o", t,
                                       "--lock", f"{WORK}/M.lock", "--host", "vm-00001", "-q"], capture_output=True, check=True)
                 rm(t)
@@ -135,17 +147,9 @@ def compile_benchmarks():
             rm(out)
 
 
-def class_archive():
-    """As ./meshc does: a dynamic class-data archive written by the fixed training run, used by every later run."""
-    jsa = f"{WORK}/launcher.jsa"
-    subprocess.run(JAVA + [f"-XX:ArchiveClassesAtExit={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-jar", JAR,
-                           "cds-train"], check=True)
-    JAVA.extend([f"-XX:SharedArchiveFile={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"])
-
-
 def startup_benchmarks():
     jsa = f"{WORK}/meshc.jsa"
-    base = ["java", "-XX:+UseParallelGC", "-Xmx1g"]
+    base = PLAIN_JAVA
     w, r, _ = run_timed(base + ["-Xshare:auto", "-jar", JAR, "vip", "db"], reps=11)
     results["start_17"] = {"wall": w, "rss_kib": r}
     subprocess.run(base + [f"-XX:ArchiveClassesAtExit={jsa}", "-jar", JAR, "vip", "db"], capture_output=True, check=True)
@@ -154,7 +158,7 @@ def startup_benchmarks():
     j25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
     if os.path.exists(j25):
         aot = f"{WORK}/meshc.aot"
-        b25 = [j25, "-XX:+UseParallelGC", "-Xmx1g"]
+        b25 = [j25] + PLAIN_JAVA[1:]
         w, r, _ = run_timed(b25 + ["-jar", JAR, "vip", "db"], reps=11)
         results["start_25"] = {"wall": w, "rss_kib": r}
         subprocess.run(b25 + [f"-XX:AOTCacheOutput={aot}", "-jar", JAR, "vip", "db"], capture_output=True, check=True)
@@ -365,8 +369,9 @@ def report():
           f"Machine: {os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
           f"kernel {platform.release()}, {jv}; output written to `{WORK}` "
           "(tmpfs, so disk noise does not hide the compiler's own cost). Median of "
-          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g` and its class-data archive, written by the "
-          "launchers' training run `meshc cds-train`), except where a row says otherwise.\n",
+          f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g`, its class-data archive, written by the "
+          "launcher's training run `meshc cds-train`, and its JIT: C1 alone except for commands that render the whole fleet), "
+          "except where a row says otherwise.\n",
           "![compile time and output size](performance.svg)\n",
           "## Compile\n", "| what | wall (median) | peak RSS | notes |", "|---|---|---|---|"]
     for s in ["S", "M", "L", "XL"]:
@@ -377,12 +382,14 @@ def report():
     if "noop_L" in results:
         md.append(row("no-op recompile L", "noop_L", f"{results['noop_L']['written']} files rewritten, {results['noop_L']['unchanged']:,} unchanged").rstrip())
     md.append(row("validate L", "validate_L").rstrip())
+    md.append(row("validate L, tiered JIT (C2)", "validate_L_tiered").rstrip())
     if "validate_L_errors" in results:
         md.append(row("validate L, every container's service misspelt", "validate_L_errors",
                       f"{results['validate_L_errors']['errors']:,} errors printed with source lines").rstrip())
     for s in ["L", "XL"]:
         if f"host_{s}" in results:
             md.append(row(f"`compile --host` one VM at {s}", f"host_{s}", f"{results[f'host_{s}']['files']} files").rstrip())
+            md.append(row(f"`compile --host` one VM at {s}, tiered JIT (C2)", f"host_{s}_tiered").rstrip())
     md.append(row("`compile --host` one VM at XL, Java 25", "host_XL_25").rstrip())
     md.append(row("`compile --host` one VM at XL, Java 25 + AOT cache trained on M", "host_XL_25_aot").rstrip())
     md.append(row("snakeyaml-engine's event stream over the XL inventory alone (fresh JVM; a floor for `--host`)", "yaml_floor_XL").rstrip())
@@ -396,6 +403,9 @@ def report():
         t = results["compile_XL"]["wall"] / results["compile_M"]["wall"]
         b = results["compile_XL"]["bytes"] / results["compile_M"]["bytes"]
         md.append(f"- M to XL: compile time x{t:.1f} for output bytes x{b:.1f} (time grows {'no faster' if t <= b * 1.1 else 'faster'} than output)")
+    for k, label in [("host_XL", "`compile --host` at XL"), ("host_L", "`compile --host` at L"), ("validate_L", "validate L")]:
+        if k in results and f"{k}_tiered" in results:
+            md.append(f"- {label}, the launcher's C1 alone / tiered (run alternately): {results[k]['wall'] / results[f'{k}_tiered']['wall']:.2f}")
     if "start_17" in results and "start_17_appcds" in results:
         md.append(f"- start-up with AppCDS / without: {results['start_17_appcds']['wall'] / results['start_17']['wall']:.2f}")
     if "vip_nft_10" in results:
@@ -446,7 +456,6 @@ def main():
             rm(WORK)
         return
     try:
-        class_archive()
         compile_benchmarks()
         startup_benchmarks()
         if os.geteuid() == 0:

@@ -1,0 +1,81 @@
+package dev.meshc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meshc.TestSupport;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./meshc} launcher's choice of JIT: C1 alone for commands that end within a few seconds,
+ * tiered compilation (C2) for those that render the whole fleet. The real launcher runs from a copy of the
+ * repository's top level holding a prebuilt (empty) jar, with {@code java} on the PATH replaced by a script
+ * that prints its arguments.
+ */
+class LauncherTest {
+    private static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
+
+    @TempDir
+    Path dir;
+
+    private List<String> javaArgs(String javaOpts, String... args) throws IOException, InterruptedException {
+        Path root = dir.resolve("repo");
+        Path bin = dir.resolve("bin");
+        if (!Files.exists(root)) {
+            Files.createDirectories(root.resolve("compiler/target"));
+            Files.copy(TestSupport.root().resolve("meshc"), root.resolve("meshc"));
+            Files.write(root.resolve("compiler/target/meshc.jar"), new byte[0]); // nothing newer: no build
+            Files.createDirectories(bin);
+            Path java = bin.resolve("java");
+            Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+            Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("meshc").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().put("MESHC_NO_CDS", "1");
+        if (javaOpts != null) pb.environment().put("MESHC_JAVA_OPTS", javaOpts);
+        else pb.environment().remove("MESHC_JAVA_OPTS");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        List<String> lines = out.lines().toList();
+        int jar = lines.indexOf("-jar");
+        assertTrue(jar > 0, "the launcher ran java -jar: " + out);
+        assertEquals(List.of(args), lines.subList(jar + 2, lines.size()), "arguments are passed on unchanged");
+        return lines.subList(0, jar);
+    }
+
+    @Test
+    void wholeFleetCommandsKeepC2() throws Exception {
+        for (String[] args : List.of(new String[] {"compile", "inv.yml", "-o", "out"}, new String[] {"check", "inv.yml", "--golden", "g"},
+                new String[] {"plan", "inv.yml", "--against", "out", "--json"})) {
+            assertTrue(!javaArgs(null, args).contains(C1_ONLY), String.join(" ", args));
+        }
+    }
+
+    @Test
+    void shortCommandsRunWithC1Only() throws Exception {
+        for (String[] args : List.of(new String[] {"compile", "inv.yml", "-o", "out", "--host", "vm-a"},
+                new String[] {"compile", "inv.yml", "--host=vm-a", "-o", "out"}, new String[] {"validate", "inv.yml"},
+                new String[] {"vip", "db"}, new String[] {"explain", "240.0.0.1"}, new String[] {"--version"}, new String[] {})) {
+            assertTrue(javaArgs(null, args).contains(C1_ONLY), String.join(" ", args));
+        }
+    }
+
+    @Test
+    void userOptionsComeLastSoTheyWin() throws Exception {
+        List<String> java = javaArgs("-XX:TieredStopAtLevel=4 -Xmx2g", "validate", "inv.yml");
+        assertTrue(java.indexOf("-XX:TieredStopAtLevel=4") > java.indexOf(C1_ONLY), java.toString());
+        assertTrue(java.indexOf("-Xmx2g") > java.indexOf("-Xmx1g"), java.toString());
+    }
+}
