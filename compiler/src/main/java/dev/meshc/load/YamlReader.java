@@ -52,11 +52,21 @@ public final class YamlReader {
     private static final Pattern DECIMAL = Pattern.compile("[-+]?[0-9]+");
     private static final Pattern FLOAT = Pattern.compile("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
 
+    /** From this many characters on, the parser runs on a second thread beside the tree builder ({@link EventPipe}). */
+    static final int PIPELINE_FROM_CHARS = 64 * 1024;
+
     private final InputLimits limits;
+    private final int pipelineFrom;
     private final ScalarResolver resolver = new CoreSchema().getScalarResolver();
 
     public YamlReader(InputLimits limits) {
+        this(limits, PIPELINE_FROM_CHARS);
+    }
+
+    /** @param pipelineFrom the input length from which parsing runs on its own thread (tests compare both ways) */
+    YamlReader(InputLimits limits, int pipelineFrom) {
         this.limits = limits;
+        this.pipelineFrom = pipelineFrom;
     }
 
     /** Returns the tree, or empty after adding at least one error to {@code diags}. */
@@ -176,7 +186,14 @@ public final class YamlReader {
                     .setUseMarks(true)
                     .setCodePointLimit(Integer.MAX_VALUE)
                     .build();
-            Iterator<Event> events = new Parse(settings).parseString(text).iterator();
+            Iterable<Event> parsed = new Parse(settings).parseString(text);
+            if (text.length() < pipelineFrom) return build(parsed.iterator());
+            try (EventPipe pipe = new EventPipe(parsed)) {
+                return build(pipe);
+            }
+        }
+
+        private Optional<SourceTree> build(Iterator<Event> events) {
             int documents = 0;
             while (events.hasNext() && !failed) {
                 Event e = events.next();
