@@ -20,7 +20,11 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def run_timed(cmd, prepare=None, reps=REPS, env=None, expect=0):
+# What a compile into a missing directory prints: a leftover OUT would time a no-op recompile instead.
+FRESH = r": \d+ written, 0 unchanged, 0 removed"
+
+
+def run_timed(cmd, prepare=None, reps=REPS, env=None, expect=0, must_print=None):
     """Median wall seconds and median peak RSS (KiB) of cmd over reps runs (GNU time)."""
     walls, rss, outs = [], [], []
     for _ in range(reps):
@@ -31,6 +35,8 @@ def run_timed(cmd, prepare=None, reps=REPS, env=None, expect=0):
         walls.append(time.perf_counter() - t0)
         if p.returncode != expect:
             raise SystemExit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+        if must_print and not re.search(must_print, p.stderr):
+            raise SystemExit("did not print %r: %s\n%s" % (must_print, " ".join(cmd), p.stderr[-2000:]))
         m = re.search(r"MAXRSS (\d+)", p.stderr)
         rss.append(int(m.group(1)) if m else 0)
         outs.append(p.stderr)
@@ -41,15 +47,16 @@ def meshc(*args):
     return [LAUNCHER] + list(args)
 
 
-def alternate(a, b, prepare=None, reps=REPS, env_a=None, env_b=None):
+def alternate(a, b, prepare=None, reps=REPS, env_a=None, env_b=None, prepare_b=None, must_print_a=None, must_print_b=None):
     """Medians of two commands run in turn, run by run, so that both see the same spell of this shared VM
-    (its speed drifts by a quarter between runs of this benchmark)."""
+    (its speed drifts by a quarter between runs of this benchmark). prepare runs before each, or before a
+    only when prepare_b is given."""
     aw, ar, bw, br = [], [], [], []
     for _ in range(reps):
-        w, r, _ = run_timed(a, prepare=prepare, reps=1, env=env_a)
+        w, r, _ = run_timed(a, prepare=prepare, reps=1, env=env_a, must_print=must_print_a)
         aw.append(w)
         ar.append(r)
-        w, r, _ = run_timed(b, prepare=prepare, reps=1, env=env_b)
+        w, r, _ = run_timed(b, prepare=prepare_b or prepare, reps=1, env=env_b, must_print=must_print_b)
         bw.append(w)
         br.append(r)
     return ({"wall": statistics.median(aw), "rss_kib": statistics.median(ar)},
@@ -81,21 +88,18 @@ def compile_benchmarks():
     for s in sizes:
         out = f"{WORK}/out-{s}"
         reps = 3 if s == "XL" else REPS
-        compile_cmd = meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "-q")
+        compile_cmd = meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock")
         if s == "L":
             log(f"compile L and cp -r of its output, alternating x{reps}")
             cp = f"{WORK}/cp-L"
-
-            def fresh():  # neither finds its target
-                rm(cp)
-                rm(out)
-            run_timed(compile_cmd, prepare=fresh, reps=1)  # cp -r needs the output to exist before the first alternation
-            c, results["cp_L"] = alternate(compile_cmd, ["cp", "-r", out, cp], prepare=lambda: rm(cp), reps=reps)
+            # Each into a missing directory: the compile a full one, cp -r a copy of the output just compiled.
+            c, results["cp_L"] = alternate(compile_cmd, ["cp", "-r", out, cp], prepare=lambda: rm(out), prepare_b=lambda: rm(cp), reps=reps,
+                                         must_print_a=FRESH)
             rm(cp)
             wall, rss = c["wall"], c["rss_kib"]
         else:
             log(f"compile {s} x{reps}")
-            wall, rss, _ = run_timed(compile_cmd, prepare=lambda: rm(out), reps=reps)
+            wall, rss, _ = run_timed(compile_cmd, prepare=lambda: rm(out), reps=reps, must_print=FRESH)
         size, files = tree_bytes(out)
         results[f"compile_{s}"] = {"wall": wall, "rss_kib": rss, "bytes": size, "files": files}
         if s == "L":
@@ -121,8 +125,9 @@ def compile_benchmarks():
     for s in ["L", "XL"]:
         out = f"{WORK}/host-{s}"
         log(f"compile --host {s}, the launcher's C1 alone and tiered, alternating")
-        host_cmd = meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "--host", "vm-00000", "-q")
-        results[f"host_{s}"], results[f"host_{s}_tiered"] = alternate(host_cmd, host_cmd, prepare=lambda: rm(out), env_b=TIERED)
+        host_cmd = meshc("compile", f"{WORK}/{s}.yml", "-o", out, "--lock", f"{WORK}/{s}.lock", "--host", "vm-00000")
+        results[f"host_{s}"], results[f"host_{s}_tiered"] = alternate(host_cmd, host_cmd, prepare=lambda: rm(out), env_b=TIERED,
+                                                                      must_print_a=FRESH, must_print_b=FRESH)
         results[f"host_{s}"]["bytes"], results[f"host_{s}"]["files"] = tree_bytes(out)
         if s == "XL":
             # The floor under it: a fresh JVM that only pulls the YAML event stream through the file.
