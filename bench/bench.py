@@ -11,7 +11,14 @@ REPS = 3 if QUICK else 5
 WORK = "/dev/shm/meshc-bench" if os.path.isdir("/dev/shm") else "/tmp/meshc-bench"
 PLAIN_JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g", "-XX:TieredStopAtLevel=1"]  # as the launcher runs short commands
 LAUNCHER = os.path.join(ROOT, "meshc")  # what users run: its JVM options, class-data archive and JIT choice
-TIERED = dict(os.environ, MESHC_JAVA_OPTS="-XX:TieredStopAtLevel=4")  # C2 back on where the launcher runs C1 only
+# The JIT options the launchers give a whole-fleet compile (compiler/src/release/jit.sh), for rows that run a
+# short command with them instead of C1 alone: "-XX:TieredStopAtLevel=4" switches C2 back on.
+WHOLE_FLEET_JIT = subprocess.run(["bash", "-c", '. "$1"; meshc_jit compile; echo "${meshc_jit_opts[@]}"', "jit",
+                                  os.path.join(ROOT, "compiler/src/release/jit.sh")], capture_output=True, text=True, check=True).stdout.strip()
+TIERED = dict(os.environ, MESHC_JAVA_OPTS="-XX:TieredStopAtLevel=4 " + WHOLE_FLEET_JIT)
+# The JVM's own C2 thresholds (JDK 17), for the row that measures what raising them gains.
+DEFAULT_C2 = dict(os.environ, MESHC_JAVA_OPTS="-XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600 "
+                  "-XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000")
 NETCHECK = os.path.join(ROOT, "compiler/src/test/resources/e2e/netcheck.py")
 results, notes = {}, []
 
@@ -97,6 +104,9 @@ def compile_benchmarks():
                                          must_print_a=FRESH)
             rm(cp)
             wall, rss = c["wall"], c["rss_kib"]
+            log("compile L, the launcher's C2 thresholds and the JVM's defaults, alternating x3")
+            results["compile_L_raised_c2"], results["compile_L_default_c2"] = alternate(
+                compile_cmd, compile_cmd, prepare=lambda: rm(out), reps=3, env_b=DEFAULT_C2, must_print_a=FRESH, must_print_b=FRESH)
         else:
             log(f"compile {s} x{reps}")
             wall, rss, _ = run_timed(compile_cmd, prepare=lambda: rm(out), reps=reps, must_print=FRESH)
@@ -375,7 +385,8 @@ def report():
           f"kernel {platform.release()}, {jv}; output written to `{WORK}` "
           "(tmpfs, so disk noise does not hide the compiler's own cost). Median of "
           f"{REPS} runs (3 for XL), peak RSS from GNU time; JVM options as in `./meshc` (`-XX:+UseParallelGC -Xmx1g`, its class-data archive, written by the "
-          "launcher's training run `meshc cds-train`, and its JIT: C1 alone except for commands that render the whole fleet), "
+          "launcher's training run `meshc cds-train`, and its JIT: C1 alone except for commands that render the whole fleet, "
+          "which get tiered compilation with C2 thresholds raised tenfold, `compiler/src/release/jit.sh`), "
           "except where a row says otherwise.\n",
           "![compile time and output size](performance.svg)\n",
           "## Compile\n", "| what | wall (median) | peak RSS | notes |", "|---|---|---|---|"]
@@ -384,17 +395,19 @@ def report():
         if r:
             md.append(row(f"full compile {s}", f"compile_{s}", f"{r['files']:,} files, {r['bytes'] / 2**20:,.0f} MiB").rstrip())
     md.append(row("`cp -r` of the L output", "cp_L").rstrip())
+    md.append(row("full compile L, the launcher's C2 thresholds (×10), alternating with the next row", "compile_L_raised_c2").rstrip())
+    md.append(row("full compile L, the JVM's default C2 thresholds", "compile_L_default_c2").rstrip())
     if "noop_L" in results:
         md.append(row("no-op recompile L", "noop_L", f"{results['noop_L']['written']} files rewritten, {results['noop_L']['unchanged']:,} unchanged").rstrip())
     md.append(row("validate L", "validate_L").rstrip())
-    md.append(row("validate L, tiered JIT (C2)", "validate_L_tiered").rstrip())
+    md.append(row("validate L, with the whole-fleet JIT (tiered, C2)", "validate_L_tiered").rstrip())
     if "validate_L_errors" in results:
         md.append(row("validate L, every container's service misspelt", "validate_L_errors",
                       f"{results['validate_L_errors']['errors']:,} errors printed with source lines").rstrip())
     for s in ["L", "XL"]:
         if f"host_{s}" in results:
             md.append(row(f"`compile --host` one VM at {s}", f"host_{s}", f"{results[f'host_{s}']['files']} files").rstrip())
-            md.append(row(f"`compile --host` one VM at {s}, tiered JIT (C2)", f"host_{s}_tiered").rstrip())
+            md.append(row(f"`compile --host` one VM at {s}, with the whole-fleet JIT (tiered, C2)", f"host_{s}_tiered").rstrip())
     md.append(row("`compile --host` one VM at XL, Java 25", "host_XL_25").rstrip())
     md.append(row("`compile --host` one VM at XL, Java 25 + AOT cache trained on M", "host_XL_25_aot").rstrip())
     md.append(row("snakeyaml-engine's event stream over the XL inventory alone (fresh JVM; a floor for `--host`)", "yaml_floor_XL").rstrip())
@@ -408,9 +421,12 @@ def report():
         t = results["compile_XL"]["wall"] / results["compile_M"]["wall"]
         b = results["compile_XL"]["bytes"] / results["compile_M"]["bytes"]
         md.append(f"- M to XL: compile time x{t:.1f} for output bytes x{b:.1f} (time grows {'no faster' if t <= b * 1.1 else 'faster'} than output)")
+    if "compile_L_raised_c2" in results and "compile_L_default_c2" in results:
+        md.append(f"- full compile at L, C2 thresholds raised tenfold / the JVM's defaults (run alternately): "
+                  f"{results['compile_L_raised_c2']['wall'] / results['compile_L_default_c2']['wall']:.2f}")
     for k, label in [("host_XL", "`compile --host` at XL"), ("host_L", "`compile --host` at L"), ("validate_L", "validate L")]:
         if k in results and f"{k}_tiered" in results:
-            md.append(f"- {label}, the launcher's C1 alone / tiered (run alternately): {results[k]['wall'] / results[f'{k}_tiered']['wall']:.2f}")
+            md.append(f"- {label}, the launcher's C1 alone / the whole-fleet JIT (run alternately): {results[k]['wall'] / results[f'{k}_tiered']['wall']:.2f}")
     if "start_17" in results and "start_17_appcds" in results:
         md.append(f"- start-up with AppCDS / without: {results['start_17_appcds']['wall'] / results['start_17']['wall']:.2f}")
     if "vip_nft_10" in results:
