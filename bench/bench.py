@@ -115,10 +115,13 @@ def compile_benchmarks():
             rm(source)
             rm(fresh_out)
             rm(cp)
+            results["compile_L_beside_tree"] = c
+            # The full compile row proper, as for the other sizes (nothing else on the tmpfs), alternating with the
+            # JVM's default C2 thresholds to show what the launcher's raised ones gain.
+            log(f"compile L, the launcher's C2 thresholds and the JVM's defaults, alternating x{reps}")
+            c, results["compile_L_default_c2"] = alternate(
+                compile_cmd, compile_cmd, prepare=lambda: rm(out), reps=reps, env_b=DEFAULT_C2, must_print_a=FRESH, must_print_b=FRESH)
             wall, rss = c["wall"], c["rss_kib"]
-            log("compile L, the launcher's C2 thresholds and the JVM's defaults, alternating x3")
-            results["compile_L_raised_c2"], results["compile_L_default_c2"] = alternate(
-                compile_cmd, compile_cmd, prepare=lambda: rm(out), reps=3, env_b=DEFAULT_C2, must_print_a=FRESH, must_print_b=FRESH)
         else:
             log(f"compile {s} x{reps}")
             wall, rss, _ = run_timed(compile_cmd, prepare=lambda: rm(out), reps=reps, must_print=FRESH)
@@ -369,10 +372,12 @@ def targets():
     out = []
     if "compile_L" in results:
         r = results["compile_L"]
-        out.append(("L full compile ≤ 10 s wall", f"{r['wall']:.2f} s", r["wall"] <= 10))
+        beside = results.get("compile_L_beside_tree")
+        out.append(("L full compile ≤ 10 s wall", f"{r['wall']:.2f} s" + (f" ({beside['wall']:.2f} s beside another such tree)" if beside else ""),
+                    r["wall"] <= 10))
         out.append(("L peak RSS ≤ 1 GiB", f"{r['rss_kib'] / 1024:.0f} MiB", r["rss_kib"] <= 1 << 20))
-        if "cp_L" in results:
-            ratio = r["wall"] / results["cp_L"]["wall"]
+        if "cp_L" in results and beside:
+            ratio = beside["wall"] / results["cp_L"]["wall"]
             out.append(("L within 3× of `cp -r` of its output", f"{ratio:.2f}×", ratio <= 3))
     if "vip_nft_10" in results:
         ratio = results["vip_nft_10000"] / results["vip_nft_10"]
@@ -407,8 +412,8 @@ def report():
         if r:
             md.append(row(f"full compile {s}", f"compile_{s}", f"{r['files']:,} files, {r['bytes'] / 2**20:,.0f} MiB").rstrip())
     md.append(row("`cp -r` of the L output", "cp_L").rstrip())
-    md.append(row("full compile L, the launcher's C2 thresholds (×10), alternating with the next row", "compile_L_raised_c2").rstrip())
-    md.append(row("full compile L, the JVM's default C2 thresholds", "compile_L_default_c2").rstrip())
+    md.append(row("full compile L beside a 260,000-file tree (the one `cp -r` copies; run alternately with it)", "compile_L_beside_tree").rstrip())
+    md.append(row("full compile L with the JVM's default C2 thresholds (run alternately with full compile L)", "compile_L_default_c2").rstrip())
     if "noop_L" in results:
         md.append(row("no-op recompile L", "noop_L", f"{results['noop_L']['written']} files rewritten, {results['noop_L']['unchanged']:,} unchanged").rstrip())
     md.append(row("validate L", "validate_L").rstrip())
@@ -427,15 +432,16 @@ def report():
                      ("start_25", "`meshc vip db`, Java 25"), ("start_25_aot", "`meshc vip db`, Java 25 + AOT cache")]:
         md.append(row(label, k).rstrip())
     md.append("\n## Ratios (same run)\n")
-    if "compile_L" in results and "cp_L" in results:
-        md.append(f"- full compile at L / `cp -r` of its output (run alternately): **{results['compile_L']['wall'] / results['cp_L']['wall']:.2f}x**")
+    if "compile_L_beside_tree" in results and "cp_L" in results:
+        md.append(f"- full compile at L / `cp -r` of its output (run alternately, each starting with the same tree present): "
+                  f"**{results['compile_L_beside_tree']['wall'] / results['cp_L']['wall']:.2f}x**")
     if "compile_M" in results and "compile_XL" in results:
         t = results["compile_XL"]["wall"] / results["compile_M"]["wall"]
         b = results["compile_XL"]["bytes"] / results["compile_M"]["bytes"]
         md.append(f"- M to XL: compile time x{t:.1f} for output bytes x{b:.1f} (time grows {'no faster' if t <= b * 1.1 else 'faster'} than output)")
-    if "compile_L_raised_c2" in results and "compile_L_default_c2" in results:
+    if "compile_L" in results and "compile_L_default_c2" in results:
         md.append(f"- full compile at L, C2 thresholds raised tenfold / the JVM's defaults (run alternately): "
-                  f"{results['compile_L_raised_c2']['wall'] / results['compile_L_default_c2']['wall']:.2f}")
+                  f"{results['compile_L']['wall'] / results['compile_L_default_c2']['wall']:.2f}")
     for k, label in [("host_XL", "`compile --host` at XL"), ("host_L", "`compile --host` at L"), ("validate_L", "validate L")]:
         if k in results and f"{k}_tiered" in results:
             md.append(f"- {label}, the launcher's C1 alone / the whole-fleet JIT (run alternately): {results[k]['wall'] / results[f'{k}_tiered']['wall']:.2f}")
