@@ -9,13 +9,20 @@ JAR = os.path.join(ROOT, "compiler/target/meshc.jar")
 QUICK = "--quick" in sys.argv
 REPS = 3 if QUICK else 5
 WORK = "/dev/shm/meshc-bench" if os.path.isdir("/dev/shm") else "/tmp/meshc-bench"
-PLAIN_JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g", "-XX:TieredStopAtLevel=1"]  # as the launcher runs short commands
 LAUNCHER = os.path.join(ROOT, "meshc")  # what users run: its JVM options, class-data archive and JIT choice
-# The JIT options the launchers give a whole-fleet compile (compiler/src/release/jit.sh), for rows that run a
-# short command with them instead of C1 alone: "-XX:TieredStopAtLevel=4" switches C2 back on.
-WHOLE_FLEET_JIT = subprocess.run(["bash", "-c", '. "$1"; meshc_jit compile; echo "${meshc_jit_opts[@]}"', "jit",
-                                  os.path.join(ROOT, "compiler/src/release/jit.sh")], capture_output=True, text=True, check=True).stdout.strip()
-TIERED = dict(os.environ, MESHC_JAVA_OPTS="-XX:TieredStopAtLevel=4 " + WHOLE_FLEET_JIT)
+
+
+def launcher_jit(*command):
+    """The JIT options both launchers give `meshc COMMAND...` (compiler/src/release/jit.sh decides)."""
+    return subprocess.run(["bash", "-c", '. "$1"; shift; meshc_jit "$@"; echo "${meshc_jit_opts[@]}"', "jit",
+                           os.path.join(ROOT, "compiler/src/release/jit.sh")] + list(command),
+                          capture_output=True, text=True, check=True).stdout.split()
+
+
+# java run directly (start-up rows, the YAML floor) as the launcher runs a short command.
+PLAIN_JAVA = ["java", "-XX:+UseParallelGC", "-Xmx1g"] + launcher_jit("vip")
+# For rows that run a short command with a whole-fleet compile's JIT instead: "-XX:TieredStopAtLevel=4" switches C2 back on.
+TIERED = dict(os.environ, MESHC_JAVA_OPTS=" ".join(["-XX:TieredStopAtLevel=4"] + launcher_jit("compile")))
 # The JVM's own C2 thresholds (JDK 17), for the row that measures what raising them gains.
 DEFAULT_C2 = dict(os.environ, MESHC_JAVA_OPTS="-XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600 "
                   "-XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000")
@@ -54,16 +61,15 @@ def meshc(*args):
     return [LAUNCHER] + list(args)
 
 
-def alternate(a, b, prepare=None, reps=REPS, env_a=None, env_b=None, prepare_b=None, must_print_a=None, must_print_b=None):
+def alternate(a, b, prepare=None, reps=REPS, env_a=None, env_b=None, must_print_a=None, must_print_b=None):
     """Medians of two commands run in turn, run by run, so that both see the same spell of this shared VM
-    (its speed drifts by a quarter between runs of this benchmark). prepare runs before each, or before a
-    only when prepare_b is given."""
+    (its speed drifts by a quarter between runs of this benchmark); prepare runs before each."""
     aw, ar, bw, br = [], [], [], []
     for _ in range(reps):
         w, r, _ = run_timed(a, prepare=prepare, reps=1, env=env_a, must_print=must_print_a)
         aw.append(w)
         ar.append(r)
-        w, r, _ = run_timed(b, prepare=prepare_b or prepare, reps=1, env=env_b, must_print=must_print_b)
+        w, r, _ = run_timed(b, prepare=prepare, reps=1, env=env_b, must_print=must_print_b)
         bw.append(w)
         br.append(r)
     return ({"wall": statistics.median(aw), "rss_kib": statistics.median(ar)},

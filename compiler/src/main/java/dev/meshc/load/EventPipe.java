@@ -17,8 +17,8 @@ import org.snakeyaml.engine.v2.events.Event;
  * reader that stops early (a limit exceeded) holds a bounded number of events; {@link #close()} stops it.
  */
 final class EventPipe implements Iterator<Event>, AutoCloseable {
-    static final int BATCH = 512;
-    static final int DEPTH = 32;
+    private static final int BATCH = 512;
+    private static final int DEPTH = 32;
     private static final Object END = new Object();
 
     private record Batch(Event[] events, int size) {

@@ -33,7 +33,7 @@ public final class Templates {
     /** The templates bundled in the jar (built from the repository's {@code templates/}). */
     public static Templates bundled() {
         Configuration c = base();
-        c.setTemplateLoader(new ClassTemplateLoader(Templates.class, "/meshc/templates"));
+        c.setTemplateLoader(bundledLoader());
         return new Templates(c);
     }
 
@@ -45,8 +45,13 @@ public final class Templates {
     public static Templates fromDirectory(Path dir) throws IOException {
         Configuration c = base();
         c.setTemplateLoader(new freemarker.cache.MultiTemplateLoader(new freemarker.cache.TemplateLoader[] {
-            new FileTemplateLoader(dir.toFile()), new ClassTemplateLoader(Templates.class, "/meshc/templates")}));
+            new FileTemplateLoader(dir.toFile()), bundledLoader()}));
         return new Templates(c);
+    }
+
+    /** The templates in the jar, built from the repository's {@code templates/}. */
+    private static ClassTemplateLoader bundledLoader() {
+        return new ClassTemplateLoader(Templates.class, "/meshc/templates");
     }
 
     private static Configuration base() {
