@@ -26,6 +26,7 @@ TIERED = dict(os.environ, MESHC_JAVA_OPTS=" ".join(["-XX:TieredStopAtLevel=4"] +
 # The JVM's own C2 thresholds (JDK 17), for the row that measures what raising them gains.
 DEFAULT_C2 = dict(os.environ, MESHC_JAVA_OPTS="-XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600 "
                   "-XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000")
+YAML_PASSES = 8  # passes of the YAML event stream in one JVM for the warmed parser rows
 NETCHECK = os.path.join(ROOT, "compiler/src/test/resources/e2e/netcheck.py")
 results, notes = {}, []
 
@@ -165,6 +166,14 @@ def compile_benchmarks():
             log("YAML event stream alone, XL")
             w, r, _ = run_timed(PLAIN_JAVA + ["-cp", JAR, "dev.meshc.bench.YamlFloor", f"{WORK}/XL.yml"])
             results["yaml_floor_XL"] = {"wall": w, "rss_kib": r}
+            # The parser's own speed: the last of several passes in one JVM, once the JIT has compiled it.
+            for key, jit in (("yaml_warm_XL", PLAIN_JAVA), ("yaml_warm_XL_tiered", PLAIN_JAVA + ["-XX:TieredStopAtLevel=4"])):
+                last = []
+                for _ in range(3):
+                    out = subprocess.run(jit + ["-cp", JAR, "dev.meshc.bench.YamlFloor", f"{WORK}/XL.yml", str(YAML_PASSES)],
+                                         capture_output=True, text=True, check=True).stdout
+                    last.append(int(re.findall(r"(\d+) ms", out)[-1]) / 1000)
+                results[key] = {"wall": statistics.median(last), "rss_kib": None}
             j25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
             if os.path.exists(j25):
                 # JDK 25 with an AOT cache trained on another fleet (M) and VM, then --host at XL as above.
@@ -409,7 +418,8 @@ def report():
         r = results.get(key)
         if not r:
             return ""
-        return f"| {label} | {r['wall']:.2f} s | {r['rss_kib'] / 1024:.0f} MiB | {extra} |\n"
+        rss = "—" if r["rss_kib"] is None else f"{r['rss_kib'] / 1024:.0f} MiB"
+        return f"| {label} | {r['wall']:.2f} s | {rss} | {extra} |\n"
     cpu = sh("lscpu | grep 'Model name' | sed 's/.*: *//'", check=False).strip() or platform.processor()
     jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
     md = ["# Performance\n",
@@ -444,6 +454,8 @@ def report():
     md.append(row("`compile --host` one VM at XL, Java 25", "host_XL_25").rstrip())
     md.append(row("`compile --host` one VM at XL, Java 25 + AOT cache trained on M", "host_XL_25_aot").rstrip())
     md.append(row("snakeyaml-engine's event stream over the XL inventory alone (fresh JVM; a floor for `--host`)", "yaml_floor_XL").rstrip())
+    md.append(row(f"the same, the {YAML_PASSES}th pass in one JVM (the parser compiled by C1, as for `--host`; median of 3 JVMs)", "yaml_warm_XL").rstrip())
+    md.append(row(f"the same, the {YAML_PASSES}th pass in one JVM, tiered (C2)", "yaml_warm_XL_tiered").rstrip())
     for k, label in [("start_17", "`meshc vip db`, Java 17"), ("start_17_appcds", "`meshc vip db`, Java 17 + AppCDS archive"),
                      ("start_25", "`meshc vip db`, Java 25"), ("start_25_aot", "`meshc vip db`, Java 25 + AOT cache")]:
         md.append(row(label, k).rstrip())
