@@ -170,9 +170,9 @@ def compile_benchmarks():
             for key, jit in (("yaml_warm_XL", PLAIN_JAVA), ("yaml_warm_XL_tiered", PLAIN_JAVA + ["-XX:TieredStopAtLevel=4"])):
                 last = []
                 for _ in range(3):
-                    out = subprocess.run(jit + ["-cp", JAR, "dev.meshc.bench.YamlFloor", f"{WORK}/XL.yml", str(YAML_PASSES)],
-                                         capture_output=True, text=True, check=True).stdout
-                    last.append(int(re.findall(r"(\d+) ms", out)[-1]) / 1000)
+                    passes = subprocess.run(jit + ["-cp", JAR, "dev.meshc.bench.YamlFloor", f"{WORK}/XL.yml", str(YAML_PASSES)],
+                                            capture_output=True, text=True, check=True).stdout
+                    last.append(int(re.findall(r"(\d+) ms", passes)[-1]) / 1000)
                 results[key] = {"wall": statistics.median(last), "rss_kib": None}
             j25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
             if os.path.exists(j25):
