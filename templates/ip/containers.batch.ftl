@@ -1,5 +1,5 @@
 <#list host.containers as c>
+link set ${c.hostInterface} mtu ${host.mtu?c} addrgenmode none up
 address replace ${host.gateway}/32 dev ${c.hostInterface}
-link set ${c.hostInterface} up
 route replace ${c.address}/32 dev ${c.hostInterface} scope link
 </#list>

@@ -3,9 +3,14 @@
 [Match]
 Name=${c.hostInterface}
 
+[Link]
+MTUBytes=${host.mtu?c}
+
 [Network]
 Address=${host.gateway}/32
 ConfigureWithoutCarrier=yes
+LinkLocalAddressing=no
+IPv6AcceptRA=no
 
 [Route]
 Destination=${c.address}/32

@@ -51,6 +51,7 @@ public enum Code {
     R409("a relationship to the consumer's own service"),
     R410("a relationship to a service with no containers (warning)"),
     R411("the inventory exceeds a documented size limit"),
+    R412("an egress rule into the overlay or the VIP range, or with host bits set"),
 
     // The lock file
     L500("the lock file cannot be read"),

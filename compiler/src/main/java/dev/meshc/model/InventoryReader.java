@@ -58,7 +58,14 @@ public final class InventoryReader {
                 rels.put(rel, new Relationship(rel, target.substring(0, colon), target.substring(colon + 1),
                         new Spans(source, rptr, "target")));
             });
-            services.put(name, new Service(name, Sorted.copy(endpoints), Sorted.copy(rels), spans(ptr)));
+            Map<String, Egress> egress = new HashMap<>();
+            forEach(node, ptr + "/egress", (eg, e, eptr) -> {
+                String to = e.path("to").asString();
+                egress.put(eg, new Egress(eg, "vm".equals(to) ? null : Cidr.parse(to),
+                        "udp".equals(e.path("protocol").asString("tcp")) ? Protocol.UDP : Protocol.TCP,
+                        e.path("port").asInt(), e.path("masquerade").asBoolean(true), spans(eptr)));
+            });
+            services.put(name, new Service(name, Sorted.copy(endpoints), Sorted.copy(rels), Sorted.copy(egress), spans(ptr)));
         });
         Map<String, Container> containers = new HashMap<>();
         forEach(root, "/containers", (name, node, ptr) -> containers.put(name, new Container(name,

@@ -31,20 +31,54 @@ final class HostPlanner {
         List<ContainerPlan> local = new ArrayList<>(plan.containersByVm().getOrDefault(vmName, List.of()));
         local.sort(Comparator.comparingInt(ContainerPlan::index));
 
-        // VIP translation for local consumers; the chains they use; the allowlist for both directions.
+        // VIP translation for local consumers; the chains they use; the flows this VM forwards, both sides.
         TreeMap<Long, HostPlan.VipEntry> vipEntries = new TreeMap<>();
         TreeMap<String, Target> usedTargets = new TreeMap<>();
-        TreeSet<long[]> allows = new TreeSet<>(HostPlanner::compareAllow);
-        for (ContainerPlan c : local) consumerSide(plan, c, vipEntries, usedTargets, allows);
-        for (ContainerPlan backend : local) backendSide(plan, backend, allows);
+        TreeSet<long[]> flows = new TreeSet<>(HostPlanner::compareFlow);
+        for (ContainerPlan c : local) consumerSide(plan, c, vipEntries, usedTargets, flows);
+        for (ContainerPlan backend : local) backendSide(plan, backend, flows);
+        for (ContainerPlan c : local) replicas(plan, c, flows);
+        List<HostPlan.EgressEntry> egress = new ArrayList<>();
+        List<HostPlan.HostPort> hostPorts = new ArrayList<>();
+        for (ContainerPlan c : local) egress(plan, c, egress, hostPorts);
 
         boolean vxlan = net.encapsulation() == Encapsulation.VXLAN;
+        String device = vxlan ? "meshc-vx" : "meshc-gre";
         return new HostPlan(self.name(), ip(self.vm().underlay()), self.vm().iface(), self.subnet().toString(),
-                ip(self.gateway()), self.mac(), net.encapsulation().id(), vxlan ? "meshc-vx" : "meshc-gre",
+                "0x" + java.util.HexFormat.of().toHexDigits(self.subnet().mask()),
+                ip(self.gateway()), self.mac(), net.encapsulation().id(), device,
                 net.vni(), net.vxlanPort(), net.overlayMtu(), net.mtu(),
-                net.overlay().toString(), net.vip().toString(),
-                peers, plan.vmAddresses(), locals(local), new ArrayList<>(vipEntries.values()), chains(plan, usedTargets), allowList(allows),
-                dev.meshc.model.NetworkdLimits.neighborsFit(peers.size()), dev.meshc.model.NetworkdLimits.routesFit(peers.size()));
+                net.overlay().toString(), net.vip().toString(), reserved(net), tunnelAlias(net, self), neighbours(plan.layout().capacity()),
+                peers, plan.vmAddresses(), locals(local), new ArrayList<>(vipEntries.values()), chains(plan, usedTargets), flowList(flows),
+                egress, hostPorts, dev.meshc.model.NetworkdLimits.neighborsFit(peers.size()));
+    }
+
+    /**
+     * The tunnel parameters that only a new device can change (kind, local address, VNI, port, TTL),
+     * hashed into the device's alias: bin/meshc-apply recreates the device when the live alias differs.
+     * The MTU is not among them: it changes on a live device.
+     */
+    static String tunnelAlias(Network net, VmPlan self) {
+        String params = net.encapsulation().id() + " local " + ip(self.vm().underlay()) + " ttl " + TUNNEL_TTL
+                + (net.encapsulation() == Encapsulation.VXLAN ? " vni " + net.vni() + " port " + net.vxlanPort() + " mac " + self.mac() : "");
+        return "meshc:" + Sha.hex(params).substring(0, 16);
+    }
+
+    private static List<String> reserved(Network net) {
+        List<String> r = new ArrayList<>();
+        for (dev.meshc.model.Cidr c : net.vipReserved()) r.add(c.aligned().toString());
+        return r;
+    }
+
+    /** The outer TTL of tunnel packets, the same on the networkd and the ip -batch path (Linux's default). */
+    static final int TUNNEL_TTL = 64;
+
+    /**
+     * Dynamic neighbour entries for the VM's containers count against gc_thresh3 (1,024 by default)
+     * while a VM holds up to 4,093 containers: room for twice the capacity, never below the defaults.
+     */
+    static HostPlan.Neighbours neighbours(int capacity) {
+        return new HostPlan.Neighbours(Math.max(128, capacity / 2), Math.max(512, capacity), Math.max(1024, 2 * capacity));
     }
 
     private static List<HostPlan.Peer> peersOf(Plan plan, String vmName) {
@@ -63,11 +97,14 @@ final class HostPlanner {
 
     /** A local consumer: its VIP entries, the targets they use, and its allowlist entries to every backend. */
     private static void consumerSide(Plan plan, ContainerPlan c, TreeMap<Long, HostPlan.VipEntry> vipEntries, TreeMap<String, Target> usedTargets,
-                                     TreeSet<long[]> allows) {
+                                     TreeSet<long[]> flows) {
         for (Binding b : plan.bindingsOf(c.service()).values()) {
             Target t = plan.targets().get(b.targetKey());
-            for (int backend : t.backends()) allows.add(allow(c.address(), backend, t));
-            if (t.backends().isEmpty()) continue; // R410: nothing to balance to; the VIP stays dropped
+            for (int backend : t.backends()) {
+                flows.add(flow(c.address(), backend, backend, t));
+                flows.add(flow(c.address(), b.vip(), backend, t));
+            }
+            if (t.backends().isEmpty()) continue; // R410: nothing to balance to; the VIP is refused
             usedTargets.put(t.key(), t);
             long key = (Ipv4.unsigned(c.address()) << 32) | Ipv4.unsigned(b.vip());
             vipEntries.put(key, new HostPlan.VipEntry(ip(c.address()), ip(b.vip()), nftChain(t), plan.iptChains().get(t.key()), b.relationship()));
@@ -75,14 +112,46 @@ final class HostPlanner {
     }
 
     /** A local backend: allowlist entries from every consumer of each endpoint it serves. */
-    private static void backendSide(Plan plan, ContainerPlan backend, TreeSet<long[]> allows) {
+    private static void backendSide(Plan plan, ContainerPlan backend, TreeSet<long[]> flows) {
         for (Target t : plan.targetsByService().getOrDefault(backend.service(), List.of())) {
             for (String consumerService : plan.consumersOfTarget().getOrDefault(t.key(), List.of())) {
                 for (ContainerPlan consumer : plan.containersOfService(consumerService)) {
-                    allows.add(allow(consumer.address(), backend.address(), t));
+                    flows.add(flow(consumer.address(), backend.address(), backend.address(), t));
                 }
             }
         }
+    }
+
+    /** Replicas of one service reach each other by overlay address on the service's own endpoints, both ways. */
+    private static void replicas(Plan plan, ContainerPlan c, TreeSet<long[]> flows) {
+        List<ContainerPlan> peers = plan.containersOfService(c.service());
+        if (peers.size() < 2) return;
+        var service = plan.inventory().services().get(c.service());
+        if (service == null) return;
+        for (dev.meshc.model.Endpoint e : service.endpoints().values()) {
+            for (ContainerPlan r : peers) {
+                if (r.address() == c.address()) continue;
+                flows.add(flow(c.address(), r.address(), r.address(), e.protocol(), e.port()));
+                flows.add(flow(r.address(), c.address(), c.address(), e.protocol(), e.port()));
+            }
+        }
+    }
+
+    /** A local container's egress: prefixes outside the overlay, and ports of this VM. */
+    private static void egress(Plan plan, ContainerPlan c, List<HostPlan.EgressEntry> egress, List<HostPlan.HostPort> hostPorts) {
+        var service = plan.inventory().services().get(c.service());
+        if (service == null) return;
+        for (dev.meshc.model.Egress e : service.egress().values()) {
+            if (e.toVm()) hostPorts.add(new HostPlan.HostPort(ip(c.address()), e.protocol().id(), e.port()));
+            else egress.add(new HostPlan.EgressEntry(ip(c.address()), e.to().aligned().toString(), e.protocol().id(), e.port(), e.masquerade()));
+        }
+    }
+
+    /** iptables' random balancing: backend i of n is taken with probability 1/(n-i) among what the rules before it left. */
+    static List<String> probabilities(int n) {
+        List<String> p = new ArrayList<>(Math.max(0, n - 1));
+        for (int i = 0; i < n - 1; i++) p.add(String.format(java.util.Locale.ROOT, "%.11f", 1.0 / (n - i)));
+        return p;
     }
 
     private static List<HostPlan.Chain> chains(Plan plan, TreeMap<String, Target> usedTargets) {
@@ -90,25 +159,30 @@ final class HostPlanner {
         for (Target t : usedTargets.values()) {
             List<String> backends = new ArrayList<>();
             for (int b : t.backends()) backends.add(ip(b));
-            chains.add(new HostPlan.Chain(nftChain(t), plan.iptChains().get(t.key()), t.key(), t.protocol().id(), t.port(), backends));
+            chains.add(new HostPlan.Chain(nftChain(t), plan.iptChains().get(t.key()), t.key(), t.protocol().id(), t.port(), backends,
+                    probabilities(backends.size())));
         }
         return chains;
     }
 
-    private static List<HostPlan.Allow> allowList(TreeSet<long[]> allows) {
-        List<HostPlan.Allow> allowList = new ArrayList<>(allows.size());
-        for (long[] a : allows) {
-            allowList.add(new HostPlan.Allow(ip((int) a[0]), ip((int) a[1]), a[2] == 0 ? "tcp" : "udp", (int) a[3]));
+    private static List<HostPlan.Flow> flowList(TreeSet<long[]> flows) {
+        List<HostPlan.Flow> list = new ArrayList<>(flows.size());
+        for (long[] f : flows) {
+            list.add(new HostPlan.Flow(ip((int) f[0]), ip((int) f[1]), ip((int) f[2]), f[3] == 0 ? "tcp" : "udp", (int) f[4]));
         }
-        return allowList;
+        return list;
     }
 
-    private static long[] allow(int src, int dst, Target t) {
-        return new long[] {Ipv4.unsigned(src), Ipv4.unsigned(dst), t.protocol().ordinal(), t.port()};
+    private static long[] flow(int src, int dst, int backend, Target t) {
+        return flow(src, dst, backend, t.protocol(), t.port());
     }
 
-    private static int compareAllow(long[] a, long[] b) {
-        for (int i = 0; i < 4; i++) {
+    private static long[] flow(int src, int dst, int backend, dev.meshc.model.Protocol protocol, int port) {
+        return new long[] {Ipv4.unsigned(src), Ipv4.unsigned(dst), Ipv4.unsigned(backend), protocol.ordinal(), port};
+    }
+
+    private static int compareFlow(long[] a, long[] b) {
+        for (int i = 0; i < 5; i++) {
             int c = Long.compare(a[i], b[i]);
             if (c != 0) return c;
         }
@@ -126,12 +200,7 @@ final class HostPlanner {
      * practice (40 bits); the rule's comment carries the readable name.
      */
     static String iptChain(Target t) {
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(t.key().getBytes(StandardCharsets.UTF_8));
-            return "MESHC-T-" + HexFormat.of().withUpperCase().formatHex(h, 0, 5);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return "MESHC-T-" + Sha.hex(t.key()).substring(0, 10).toUpperCase(java.util.Locale.ROOT);
     }
 
     private static String ip(int a) {

@@ -10,9 +10,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Gives every container an index (DESIGN §3): pinned indices first, then what the lock recorded
- * for the same VM, then the lowest free index for new or moved containers. So adding or removing
- * a container never changes another's address; only a newly pinned index can displace a locked one.
+ * Gives every container an index: pinned indices first, then what the lock recorded for the same
+ * VM, then, for new or moved containers, the first free index at or after the VM's cursor (next-fit,
+ * wrapping at the VM's capacity). So adding or removing a container never changes another's
+ * address, and a freed index is handed out again only after every other index of the VM has been:
+ * a flow still pinned by conntrack to a removed container's address does not meet a new, unrelated
+ * container there. Only a newly pinned index can displace a locked one.
  */
 public final class IndexAllocator {
     /** The new lock, and the containers that lost their locked index to a pin (worth a warning). */
@@ -45,13 +48,30 @@ public final class IndexAllocator {
                 fresh.add(c);
             }
         }
+        Map<String, Integer> cursor = new TreeMap<>();
+        java.util.Set<String> moved = new java.util.HashSet<>();
+        for (String vm : inv.vms().keySet()) cursor.put(vm, old.nextIndex(vm));
         for (Container c : fresh) {
             BitSet u = used.get(c.vm());
-            int k = u.nextClearBit(1);
+            int from = cursor.getOrDefault(c.vm(), 1);
+            int k = from > capacity ? capacity + 1 : u.nextClearBit(Math.max(1, from));
+            if (k > capacity) k = u.nextClearBit(1); // wrap: the indices freed longest ago come first
             if (k > capacity) throw new IllegalStateException("VM " + c.vm() + " is full; rule R407 should have caught this");
             u.set(k);
             out.put(c.name(), new Lock.Entry(c.vm(), k));
+            cursor.put(c.vm(), k + 1);
+            moved.add(c.vm());
         }
-        return new Result(Lock.of(out), List.copyOf(displaced));
+        Lock plain = Lock.of(out);
+        Map<String, Integer> next = new TreeMap<>();
+        for (var e : cursor.entrySet()) {
+            String vm = e.getKey();
+            int n = e.getValue() > capacity ? 1 : e.getValue();
+            int implicit = plain.highest(vm) + 1;
+            // Written only where the default (one past the highest index held) would be wrong: after an
+            // allocation, where the old lock said so, or where the default would move back over freed indices.
+            if (n != implicit && (moved.contains(vm) || old.next().containsKey(vm) || n > implicit)) next.put(vm, n);
+        }
+        return new Result(Lock.of(out, next), List.copyOf(displaced));
     }
 }

@@ -14,6 +14,8 @@ import java.util.TreeMap;
 public final class LockFile {
     static final String HEADER = "# meshc.lock: container indices assigned by meshc. Commit this file.\n"
             + "# <container> <vm> <index>\n";
+    /** Where a VM's next allocation starts when that is not one past its highest index: {@code @next <vm> <index>}. */
+    static final String NEXT = "@next";
 
     private LockFile() {
     }
@@ -22,6 +24,7 @@ public final class LockFile {
         // A hand-rolled line scan: a lock has a line per container (100,000 at the largest fleets), and
         // split/regex per line made this the slowest step of a one-host compile.
         Map<String, Lock.Entry> entries = new TreeMap<>();
+        Map<String, Integer> next = new TreeMap<>();
         int lineNo = 0;
         for (int start = 0, n = text.length(); start <= n; ) {
             int end = text.indexOf('\n', start);
@@ -30,8 +33,17 @@ public final class LockFile {
             String line = text.substring(start, end).strip();
             start = end + 1;
             if (line.isEmpty() || line.startsWith("#")) continue;
-            String[] f = fields(line);
             SourceSpan at = new SourceSpan(file, lineNo, 1);
+            if (line.startsWith(NEXT)) {
+                String[] nf = fields(line.substring(NEXT.length()) + " x");
+                if (nf == null || !line.startsWith(NEXT + " ") || !Names.isDnsLabel(nf[0]) || !isIndex(nf[1])) {
+                    diags.error(Code.L500, at, "expected '@next <vm> <index>', found '" + abbreviate(line) + "'");
+                } else if (next.put(nf[0], Integer.parseInt(nf[1])) != null) {
+                    diags.error(Code.L500, at, "VM '" + nf[0] + "' has two @next lines");
+                }
+                continue;
+            }
+            String[] f = fields(line);
             if (f == null || !Names.isDnsLabel(f[0]) || !Names.isDnsLabel(f[1]) || !isIndex(f[2])) {
                 diags.error(Code.L500, at, "expected '<container> <vm> <index>', found '" + abbreviate(line) + "'");
                 continue;
@@ -40,7 +52,7 @@ public final class LockFile {
                 diags.error(Code.L500, at, "container '" + f[0] + "' is listed twice");
             }
         }
-        return Lock.of(entries);
+        return Lock.of(entries, next);
     }
 
     /** Exactly three whitespace-separated fields, or null. */
@@ -79,6 +91,7 @@ public final class LockFile {
     public static String format(Lock lock) {
         StringBuilder sb = new StringBuilder(HEADER);
         lock.entries().forEach((c, e) -> sb.append(c).append(' ').append(e.vm()).append(' ').append(e.index()).append('\n'));
+        lock.next().forEach((vm, n) -> sb.append(NEXT).append(' ').append(vm).append(' ').append(n).append('\n'));
         return sb.toString();
     }
 

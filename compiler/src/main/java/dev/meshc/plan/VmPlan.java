@@ -9,8 +9,13 @@ public record VmPlan(Vm vm, Cidr subnet, int gateway) {
 
     /** This VM as its peers see it, formatted once for the whole fleet. */
     public HostPlan.Peer asPeer() {
+        String first = hex32(subnet.network());
         return new HostPlan.Peer(name(), dev.meshc.model.Ipv4.format(vm.underlay()), subnet.toString(),
-                dev.meshc.model.Ipv4.format(gateway), mac());
+                dev.meshc.model.Ipv4.format(gateway), mac(), first + "-" + hex32(subnet.last()), first);
+    }
+
+    private static String hex32(int a) {
+        return "0x" + HexFormat.of().toHexDigits(a);
     }
 
     public String name() {

@@ -24,6 +24,11 @@ final class ContainerFilesRenderer implements HostRenderer {
         return out;
     }
 
+    @Override
+    public List<String> templates() {
+        return List.of("containers/network.json.ftl", "containers/relationships.json.ftl", "containers/relationships.env.ftl", "containers/hosts.ftl");
+    }
+
     private static void render(Plan plan, HostPlan host, HostPlan.Local c, Templates t, List<Artifact> out) {
         List<Rel> rels = new ArrayList<>();
         for (Binding b : plan.bindingsOf(c.service()).values()) {

@@ -23,4 +23,9 @@ final class IpBatchRenderer implements HostRenderer {
         }
         return out;
     }
+
+    @Override
+    public List<String> templates() {
+        return List.of("ip/links.batch.ftl", "ip/neighbors.batch.ftl", "ip/routes.batch.ftl", "ip/containers.batch.ftl", "ip/fdb.batch.ftl");
+    }
 }

@@ -8,22 +8,33 @@ import java.util.List;
 
 /** The registry: every artifact kind is one row here, one class and its templates. */
 public final class Renderers {
+    /**
+     * Per-host artifacts, one row each. A new per-host file is one template and one row here; its
+     * template is then parsed ahead, checked to exist, and its files listed in the manifest.
+     */
     static final List<HostRenderer> HOST = List.of(
             new NetworkdRenderer(),
             new IpBatchRenderer(),
-            new NftablesRenderer(),
-            new IptablesRenderer(),
-            new SysctlRenderer(),
+            new SingleFile("nftables/meshc.nft", "nftables/meshc.nft.ftl"),
+            new SingleFile("iptables/rules.v4", "iptables/rules.v4.ftl"),
+            new SingleFile("iptables/rules.v6", "iptables/rules.v6.ftl"),
+            new SingleFile("sysctl/90-meshc.conf", "sysctl/90-meshc.conf.ftl"),
+            new SingleFile("conntrack/flows", "conntrack/flows.ftl"),
+            new SingleFile("bin/meshc-apply", "bin/meshc-apply.ftl"),
+            new SingleFile("systemd-system/meshc.service", "systemd-system/meshc.service.ftl"),
             new ContainerFilesRenderer());
 
-    /** Every template a compile renders (graph templates are not part of a compile); a test keeps it complete. */
-    public static final List<String> TEMPLATES = List.of(
-            "ansible/inventory.yml.ftl", "containers/hosts.ftl", "containers/network.json.ftl",
-            "containers/relationships.env.ftl", "containers/relationships.json.ftl", "ip/containers.batch.ftl",
-            "ip/fdb.batch.ftl", "ip/links.batch.ftl", "ip/neighbors.batch.ftl", "ip/routes.batch.ftl",
-            "iptables/rules.v4.ftl", "manifest.json.ftl", "nftables/meshc.nft.ftl", "sysctl/90-meshc.conf.ftl",
-            "systemd-network/container.network.ftl", "systemd-network/gre.netdev.ftl",
-            "systemd-network/tunnel.network.ftl", "systemd-network/vxlan.netdev.ftl");
+    /** Fleet-wide templates (outside {@code hosts/}); the manifest is rendered by emit. */
+    static final List<String> FLEET_TEMPLATES = List.of("ansible/inventory.yml.ftl", "manifest.json.ftl");
+
+    /** Every template a compile renders (graph templates are not part of a compile), derived from the rows. */
+    public static final List<String> TEMPLATES = templates();
+
+    private static List<String> templates() {
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(FLEET_TEMPLATES);
+        for (HostRenderer r : HOST) all.addAll(r.templates());
+        return List.copyOf(all);
+    }
 
     private Renderers() {
     }

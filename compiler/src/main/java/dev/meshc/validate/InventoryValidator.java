@@ -16,6 +16,7 @@ public final class InventoryValidator {
             new ReferenceRule(),
             new IndexRule(),
             new VipCapacityRule(),
+            new EgressRule(),
             new SizeLimitRule());
 
     private InventoryValidator() {

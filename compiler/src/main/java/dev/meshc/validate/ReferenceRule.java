@@ -37,10 +37,10 @@ final class ReferenceRule implements Rule {
                             + (target.endpoints().isEmpty() ? " (it has no endpoints)" : "; it has: " + String.join(", ", target.endpoints().keySet())));
                 } else if (target.name().equals(s.name())) {
                     diags.error(Code.R409, r.spans().of("target"), "relationship '" + r.name() + "' points at its own service '" + s.name()
-                            + "'; a container reaches its own service's replicas by overlay address, not through a VIP");
+                            + "'; replicas of one service reach each other by overlay address on the service's own endpoints, not through a VIP");
                 } else if (!running.contains(target.name())) {
                     diags.warning(Code.R410, r.spans().of("target"), "relationship '" + r.name() + "' targets service '" + target.name()
-                            + "', which has no containers; connections to its VIP will be dropped");
+                            + "', which has no containers; connections to its VIP are refused");
                 }
             }
         }

@@ -22,12 +22,9 @@ final class SizeLimitRule implements Rule {
         limit("VMs", inv.vms().size(), MAX_VMS, top, diags);
         int peers = inv.vms().size() - 1;
         if (!dev.meshc.model.NetworkdLimits.neighborsFit(peers) && inv.vms().size() <= MAX_VMS) {
-            boolean routes = dev.meshc.model.NetworkdLimits.routesFit(peers);
             diags.warning(Code.N311, inv.vms().values().iterator().next().spans().key(), inv.vms().size() + " VMs: systemd-networkd holds at most "
-                    + dev.meshc.model.NetworkdLimits.STATIC_NEIGHBORS + " static neighbors per link, so the systemd-network files carry the tunnel device"
-                    + (routes ? ", its address and the routes" : " and its address") + "; apply ip/neighbors.batch"
-                    + (routes ? "" : ", ip/routes.batch") + (inv.network().encapsulation() == dev.meshc.model.Encapsulation.VXLAN ? " and ip/fdb.batch (bridge -batch)" : "")
-                    + " after networkd has brought the device up");
+                    + dev.meshc.model.NetworkdLimits.STATIC_NEIGHBORS + " static neighbors per link, so networkd leaves the tunnel alone (Unmanaged=yes)"
+                    + " and bin/meshc-apply creates it with its routes and neighbors from ip/*.batch");
         }
         limit("containers", inv.containers().size(), MAX_CONTAINERS, top, diags);
         limit("services", inv.services().size(), MAX_SERVICES, top, diags);

@@ -278,7 +278,7 @@ class CliTest {
         assertEquals(2, meshc("plan", quickstart(), "--against", file.toString()).code());
         var first = meshc("plan", quickstart(), "--against", missing.toString()); // a first deploy: everything added
         assertEquals(0, first.code(), first.err());
-        assertTrue(first.out().contains("vm-a: 19 added, 0 changed, 0 removed"), first.out());
+        assertTrue(first.out().contains("vm-a: 23 added, 0 changed, 0 removed"), first.out());
     }
 
     @Test

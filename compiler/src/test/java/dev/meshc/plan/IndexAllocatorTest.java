@@ -34,11 +34,11 @@ class IndexAllocatorTest {
     @Test
     void addingAndRemovingNeverChangesAnotherAddress() {
         Plan p1 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  c3: {service: s, vm: a}\n", null);
-        // remove c2, add c0 (sorts first): c1 and c3 keep their addresses, c0 reuses the free index
+        // remove c2, add c0 (sorts first): c1 and c3 keep their addresses; c0 does not get c2's index
         Plan p2 = plan("  c0: {service: s, vm: a}\n  c1: {service: s, vm: a}\n  c3: {service: s, vm: a}\n", p1.lock());
         assertEquals(addresses(p1).get("c1"), addresses(p2).get("c1"));
         assertEquals(addresses(p1).get("c3"), addresses(p2).get("c3"));
-        assertEquals(2, p2.containers().get("c0").index());
+        assertEquals(4, p2.containers().get("c0").index());
         assertTrue(!p2.lock().entries().containsKey("c2"), "removed containers leave the lock");
     }
 
@@ -49,6 +49,44 @@ class IndexAllocatorTest {
         assertEquals(new Lock.Entry("b", 2), p2.lock().entries().get("c1"));
         assertEquals(addresses(p1).get("c2"), addresses(p2).get("c2"));
         assertEquals(addresses(p1).get("d1"), addresses(p2).get("d1"));
+    }
+
+    /** A freed index is quarantined: handed out again only after every other index of the VM has been. */
+    @Test
+    void aFreedIndexIsNotReusedUntilTheVmWrapsAround() {
+        // remove the newest container (index 3): the next one gets 4, not 3, and the lock records why
+        Plan p1 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  c3: {service: s, vm: a}\n", null);
+        Plan p2 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n", p1.lock());
+        assertEquals(Map.of("a", 4), p2.lock().next(), "the cursor survives the removal of the highest index");
+        assertTrue(LockFile.format(p2.lock()).contains("\n@next a 4\n"), LockFile.format(p2.lock()));
+        Plan p3 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  c9: {service: s, vm: a}\n", p2.lock());
+        assertEquals(4, p3.containers().get("c9").index());
+        // with a lock read back from text, the same
+        var diags = new dev.meshc.diag.Diagnostics();
+        Lock reread = LockFile.parse("l", LockFile.format(p2.lock()), diags);
+        assertEquals(p2.lock(), reread);
+        assertEquals(4, plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  c9: {service: s, vm: a}\n", reread).containers().get("c9").index());
+    }
+
+    @Test
+    void aFullCycleWrapsToTheIndexFreedLongestAgo() {
+        // overlay /12 over a /16 underlay: 4 container bits, 13 containers per VM
+        String head = HEAD.replace("240.0.0.0/4", "240.0.0.0/12");
+        StringBuilder all = new StringBuilder();
+        for (int i = 1; i <= 13; i++) all.append("  k").append(i < 10 ? "0" : "").append(i).append(": {service: s, vm: a}\n");
+        var r1 = TestSupport.frontend("t.yml", head + all, null);
+        assertTrue(r1.ok(), () -> r1.diagnostics().toString());
+        // free 5 and then 9; a new container takes 5 (freed first once the cursor wraps), the next 9
+        String without5 = all.toString().replace("  k05: {service: s, vm: a}\n", "");
+        var r2 = TestSupport.frontend("t.yml", head + without5, LockFile.format(r1.plan().get().lock()));
+        String without9 = without5.replace("  k09: {service: s, vm: a}\n", "");
+        var r3 = TestSupport.frontend("t.yml", head + without9, LockFile.format(r2.plan().get().lock()));
+        var r4 = TestSupport.frontend("t.yml", head + without9 + "  n1: {service: s, vm: a}\n", LockFile.format(r3.plan().get().lock()));
+        assertTrue(r4.ok(), () -> r4.diagnostics().toString());
+        assertEquals(5, r4.plan().get().containers().get("n1").index());
+        var r5 = TestSupport.frontend("t.yml", head + without9 + "  n1: {service: s, vm: a}\n  n2: {service: s, vm: a}\n",
+                LockFile.format(r4.plan().get().lock()));
+        assertEquals(9, r5.plan().get().containers().get("n2").index());
     }
 
     @Test
