@@ -113,15 +113,16 @@ else
 fi
 
 # 3. the tunnel device: recreated only when a parameter a live device cannot change differs (its
-#    alias records them); the MTU is set on the live device
-want=$(sed -n 's/.* alias \(meshc:[0-9a-f]*\) up$/\1/p' "$B/ip/links.batch")
+#    alias records them); the MTU is set on the live device (setting even the same MAC address on a
+#    live device would flush its static neighbours)
+want=$(sed -n 's/.* alias \(meshc:[0-9a-f]*\)$/\1/p' "$B/ip/links.batch")
 have=$(cat "/sys/class/net/$TUN/ifalias" 2>/dev/null || true)
 if [ "$have" != "$want" ]; then
     if [ -e "/sys/class/net/$TUN" ]; then say "recreating $TUN (was ${have:-not made by meshc-apply}, now $want): tunnelled flows pause"; fi
     ip link del "$TUN" 2>/dev/null || true
     ip -batch "$B/ip/links.batch"
 else
-    grep '^link set ' "$B/ip/links.batch" | ip -batch -
+    grep "^link set $TUN mtu " "$B/ip/links.batch" | ip -batch -
 fi
 
 # 4. routes, neighbours, container veths

@@ -23,9 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * examples/ansible with Debian's ansible-core against local targets: one scratch root per VM
- * (connection: local), the handlers logging instead of touching this machine's network. Check mode
- * changes nothing; a real run installs and fires handlers; a second run changes nothing; a moved
- * container changes only what it must and its old files are removed.
+ * (connection: local), bin/meshc-apply replaced by a stand-in that logs instead of touching this
+ * machine's network (the real one runs in the kernel suite's DayInTheLifeTest) and, like it, does
+ * nothing for files it applied successfully before. Check mode changes nothing; a real run installs
+ * and applies; a second run changes nothing; a failed apply is retried by the next run although no
+ * file changed; a moved container changes only what it must and its old files are removed.
  */
 class AnsibleRoleTest {
     static final Pattern RECAP = Pattern.compile("^(\\S+)\\s+: ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)", Pattern.MULTILINE);
@@ -38,9 +40,8 @@ class AnsibleRoleTest {
                 TestSupport.root().resolve("examples/ansible/site.yml").toString(),
                 "-e", "ansible_connection=local", "-e", "ansible_python_interpreter=/usr/bin/python3",
                 "-e", "meshc_out=" + out, "-e", "meshc_root=" + work.resolve("roots") + "/{{ inventory_hostname }}",
-                "-e", "meshc_networkd_reload_command='sh -c \"echo networkd >> {{ meshc_root }}/handlers.log\"'",
-                "-e", "meshc_nftables_apply_command='sh -c \"echo nftables >> {{ meshc_root }}/handlers.log\"'",
-                "-e", "meshc_sysctl_apply_command='sh -c \"echo sysctl >> {{ meshc_root }}/handlers.log\"'"));
+                "-e", "meshc_apply_command='sh " + standIn(work) + " {{ meshc_root }}'",
+                "-e", "meshc_enable_command='echo enable >> {{ meshc_root }}/handlers.log'"));
         cmd.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("ANSIBLE_NOCOLOR", "1");
@@ -53,6 +54,22 @@ class AnsibleRoleTest {
         Matcher m = RECAP.matcher(text);
         while (m.find()) changed.put(m.group(1), Integer.parseInt(m.group(3)));
         return new Run(p.exitValue(), text, changed);
+    }
+
+    /** Logs "apply" and records the bundle's hash; prints "meshc-apply: unchanged" for a bundle it applied; fails while ROOT/fail exists. */
+    static Path standIn(Path work) throws IOException {
+        Path p = work.resolve("meshc-apply-stand-in.sh");
+        Files.writeString(p, """
+                root=$1
+                s=$(cd "$root/etc/meshc" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum)
+                if [ "$(cat "$root/applied" 2>/dev/null)" = "$s" ]; then echo "meshc-apply: unchanged"; exit 0; fi
+                rm -f "$root/applied"
+                if [ -e "$root/fail" ]; then echo "meshc-apply: nft -f failed" >&2; exit 1; fi
+                echo apply >> "$root/handlers.log"
+                echo "$s" > "$root/applied"
+                echo "meshc-apply: applied"
+                """);
+        return p;
     }
 
     static String handlers(Path work, String vm) throws IOException {
@@ -78,21 +95,41 @@ class AnsibleRoleTest {
         assertEquals(3, check.changed().size(), check.out());
         check.changed().forEach((vm, n) -> assertTrue(n > 0, vm + " would change: " + check.out()));
         assertFalse(Files.exists(work.resolve("roots/vm1/etc/systemd/network/60-meshc-vx.network")), "check mode writes nothing");
+        for (String vm : List.of("vm1", "vm2", "vm3")) { // Debian's default nftables.conf, as on a fresh host
+            Files.createDirectories(work.resolve("roots/" + vm + "/etc"));
+            Files.writeString(work.resolve("roots/" + vm + "/etc/nftables.conf"), "#!/usr/sbin/nft -f\n\nflush ruleset\n");
+        }
 
         Run real = playbook(work, out);
         assertEquals(0, real.code(), real.out());
-        assertTrue(Files.exists(work.resolve("roots/vm1/etc/systemd/network/60-meshc-vx.network")));
-        assertTrue(Files.exists(work.resolve("roots/vm1/etc/nftables.d/meshc.nft")));
+        Path vm1 = work.resolve("roots/vm1");
+        assertTrue(Files.exists(vm1.resolve("etc/systemd/network/60-meshc-vx.network")));
+        assertTrue(Files.exists(vm1.resolve("etc/meshc/bin/meshc-apply")));
+        assertTrue(Files.exists(vm1.resolve("etc/systemd/system/meshc.service")));
+        assertEquals("MESHC_FIREWALL=nft\nMESHC_ROUTING=networkd\n", Files.readString(vm1.resolve("etc/default/meshc")));
         assertTrue(Files.exists(work.resolve("roots/vm3/etc/meshc/containers/db-3/relationships.json")));
-        assertArrayEqualsFile(out.resolve("hosts/vm2/nftables/meshc.nft"), work.resolve("roots/vm2/etc/nftables.d/meshc.nft"));
+        assertArrayEqualsFile(out.resolve("hosts/vm2/nftables/meshc.nft"), work.resolve("roots/vm2/etc/meshc/nftables/meshc.nft"));
+        assertTrue(Files.readString(vm1.resolve("etc/nftables.conf")).contains("include \"" + vm1 + "/etc/meshc/nftables/meshc.nft\""),
+                "nftables.conf includes meshc's ruleset");
         for (String vm : List.of("vm1", "vm2", "vm3")) {
-            assertEquals("sysctl\nnetworkd\nnftables\n", sorted(handlers(work, vm)), "handlers ran once on " + vm);
+            assertEquals("enable\napply\n", sorted(handlers(work, vm)), "applied and enabled once on " + vm);
         }
 
         Run again = playbook(work, out);
         assertEquals(0, again.code(), again.out());
         again.changed().forEach((vm, n) -> assertEquals(0, n, "second run changes nothing on " + vm + ":\n" + again.out()));
-        assertEquals("sysctl\nnetworkd\nnftables\n", sorted(handlers(work, "vm1")), "no handler on an unchanged host");
+        assertEquals("enable\napply\n", sorted(handlers(work, "vm1")), "nothing applied on an unchanged host");
+
+        // A failed apply is retried by the next run, although no file changed since.
+        Files.writeString(work.resolve("roots/vm2/etc/meshc/nftables/meshc.nft"), "# hand-edited\n");
+        Files.writeString(work.resolve("roots/vm2/fail"), "");
+        Run failed = playbook(work, out);
+        assertTrue(failed.code() != 0, failed.out());
+        Files.delete(work.resolve("roots/vm2/fail"));
+        Run retried = playbook(work, out);
+        assertEquals(0, retried.code(), retried.out());
+        assertEquals(1, retried.changed().get("vm2"), "the retry applies: " + retried.out());
+        assertEquals(2, handlers(work, "vm2").lines().filter("apply"::equals).count(), "applied again after the failure");
 
         // Move db-3 from vm3 to vm1 and redeploy.
         Files.writeString(inv, Files.readString(inv).replace("db-3: {service: db, vm: vm3}", "db-3: {service: db, vm: vm1}"));
@@ -104,7 +141,8 @@ class AnsibleRoleTest {
         assertEquals(0, moved.code(), moved.out());
         assertTrue(Files.exists(work.resolve("roots/vm1/etc/meshc/containers/db-3/network.json")));
         assertFalse(Files.exists(work.resolve("roots/vm3/etc/meshc/containers/db-3")), "the moved container's old files are removed");
-        assertTrue(handlers(work, "vm3").lines().filter("networkd"::equals).count() == 2, "vm3 reloads networkd after losing mc<k>");
+        assertFalse(Files.exists(work.resolve("roots/vm3/etc/systemd/network/70-meshc-mc2.network")), "and its veth's networkd file");
+        assertEquals(2, handlers(work, "vm3").lines().filter("apply"::equals).count(), "vm3 applies after losing db-3");
         Run settled = playbook(work, out);
         settled.changed().forEach((vm, n) -> assertEquals(0, n, "idempotent after the move on " + vm));
 
@@ -119,7 +157,7 @@ class AnsibleRoleTest {
     }
 
     static int order(String h) {
-        return List.of("sysctl", "networkd", "nftables").indexOf(h);
+        return List.of("enable", "apply").indexOf(h);
     }
 
     static void assertArrayEqualsFile(Path a, Path b) throws IOException {

@@ -90,8 +90,36 @@ final class Fleet implements AutoCloseable {
                     .orFail("underlay link for " + vm.name());
             underlay.exec("ip link set u-" + vm.name() + " master br0 up").orFail("bridge port");
             ns.exec("ip addr add " + vm.underlay() + "/16 dev " + vm.iface() + " && ip link set " + vm.iface() + " up").orFail("underlay address");
-            ns.exec("sysctl -q -p " + host(vm.name()).resolve("sysctl/90-meshc.conf")).orFail("sysctl");
         }
+    }
+
+    /** The firewall and routing path {@link #apply} uses (meshc-apply's --firewall and --routing). */
+    String firewall = "nft";
+    String routing = "networkd";
+
+    /**
+     * Applies the VM's files as production does: its own bin/meshc-apply (sysctl, firewall, tunnel,
+     * routes, forwarding, stale conntrack entries). networkd is restarted by the caller where needed
+     * (it has no bus here for networkctl reload).
+     */
+    Kernel.Result apply(String vm) {
+        return vmNs.get(vm).exec("MESHC_STATE=" + logs.resolve("state-" + vm) + " MESHC_NETWORKD_RELOAD=true bash "
+                + host(vm).resolve("bin/meshc-apply") + " --firewall " + firewall + " --routing " + routing).orFail("meshc-apply on " + vm);
+    }
+
+    void applyAll() {
+        for (String vm : vms.keySet()) apply(vm);
+    }
+
+    /** Removes every meshc rule from the VM (both firewalls): the control for each refusal. */
+    void removeRules(String vm) {
+        vmNs.get(vm).exec("nft delete table ip meshc; nft delete table ip6 meshc; "
+                + "for x in iptables ip6tables; do for t in raw nat filter; do $x-save -t $t | sed -n '/^-A MESHC-/d; s/^-A \\([A-Z]*\\) \\(.*-j MESHC-[A-Z0-9-]*\\)$/\\1 \\2/p' | "
+                + "while read -r c r; do eval $x -t $t -D $c $r; done; "
+                + "for c in $($x-save -t $t | sed -n 's/^:\\(MESHC-[A-Z0-9-]*\\) .*/\\1/p'); do $x -t $t -F $c; done; "
+                + "for c in $($x-save -t $t | sed -n 's/^:\\(MESHC-[A-Z0-9-]*\\) .*/\\1/p'); do $x -t $t -X $c; done; done; done; true");
+        String left = vmNs.get(vm).exec("nft list ruleset; iptables-save; ip6tables-save").out();
+        if (left.contains("meshc") || left.contains("MESHC")) fail("meshc rules left on " + vm + ":\n" + left);
     }
 
     void startNetworkd(String vm) throws IOException {
@@ -115,7 +143,7 @@ final class Fleet implements AutoCloseable {
     }
 
     void loadNft(String vm) {
-        vmNs.get(vm).exec("nft -f " + host(vm).resolve("nftables/meshc.nft")).orFail("nft -f on " + vm);
+        apply(vm);
     }
 
     void attach(ContainerInfo c) {
@@ -165,6 +193,12 @@ final class Fleet implements AutoCloseable {
             assertTrue("ready".equals(first), "server " + container + ":" + port + " did not start: " + first);
             servers.add(p);
         }
+    }
+
+    /** Datagrams whose payload starts with {@code tag} that {@code container} received on {@code port}. */
+    int received(String container, int port, String tag) throws IOException {
+        Path log = logs.resolve("udp-" + container + "-" + port + ".log");
+        return Files.exists(log) ? (int) Files.readAllLines(log).stream().filter(l -> l.contains(" " + tag + "-")).count() : 0;
     }
 
     int udpLogLines(String container, int port) throws IOException {
