@@ -207,7 +207,7 @@ class AttackAndChurnTest {
             compile();
             fleet.readOutput();
             assertEquals(old.address(), address("intruder"), "same address");
-            fleet.removeRules(old.vm());
+            fleet.removeFilter(old.vm());
             attachAll();
             sleep(1000);
             int leaked = fleet.received("intruder", 8125, tag);
@@ -239,7 +239,7 @@ class AttackAndChurnTest {
                 if (control) { // the new inventory, with meshc's rules removed instead of applied
                     Files.writeString(inventory, revoked);
                     compile();
-                    fleet.vms.keySet().forEach(fleet::removeRules);
+                    fleet.vms.keySet().forEach(fleet::removeFilter);
                 } else {
                     converge(revoked);
                 }

@@ -158,7 +158,25 @@ final class Fleet implements AutoCloseable {
 
     void detach(String container) {
         Kernel.Netns ns = containerNs.remove(container);
-        if (ns != null) ns.close();
+        if (ns != null) {
+            ns.exec("ip link del eth0"); // both ends at once: the VM's mc<k> is free for the next container
+            ns.close();
+        }
+    }
+
+    /**
+     * Empties meshc's filter chains on the VM, keeping its NAT (without any NAT chain the kernel stops
+     * translating established flows too): a VM that forwards whatever conntrack says, the control for
+     * refusals of flows that are already established.
+     */
+    void removeFilter(String vm) {
+        if (firewall.equals("nft")) {
+            vmNs.get(vm).exec("nft flush chain ip meshc forward && nft flush chain ip meshc input && nft flush chain ip meshc guard")
+                    .orFail("flush meshc's filter chains on " + vm);
+        } else {
+            vmNs.get(vm).exec("iptables -F MESHC-FORWARD && iptables -F MESHC-INPUT && iptables -t raw -F MESHC-GUARD")
+                    .orFail("flush meshc's filter chains on " + vm);
+        }
     }
 
     /** Waits until every VM has its tunnel routes and every container's /32 route (networkd or ip -batch). */
