@@ -18,9 +18,27 @@ final class ValidateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Option(names = "--target", paramLabel = "NAME=VERSION,...",
+            description = {"Warn (T700) where the hosts' versions lack what the artifacts need, "
+                    + "e.g. systemd=245,nftables=1.0.6,kernel=5.10,iproute2=6.1."})
+    String target;
+
     @Override
     public Integer call() throws Exception {
-        Frontend.Result r = input.analyze(common);
+        java.util.Map<String, int[]> versions = null;
+        if (target != null) {
+            StringBuilder why = new StringBuilder();
+            versions = dev.meshc.validate.TargetCheck.parse(target, why);
+            if (versions == null) throw new UsageError(why.toString());
+        }
+        Frontend.Result r = input.run();
+        java.util.List<dev.meshc.diag.Diagnostic> all = new java.util.ArrayList<>(r.diagnostics());
+        if (r.ok() && versions != null) {
+            dev.meshc.diag.Diagnostics extra = new dev.meshc.diag.Diagnostics();
+            dev.meshc.validate.TargetCheck.check(r.plan().get().inventory(), versions, extra);
+            all.addAll(extra.sorted());
+        }
+        Main.report(common, input.inputs(), all);
         if (!r.ok()) return ExitCode.INVALID;
         if (!common.quiet && common.format == Reporter.Format.text) {
             var p = r.plan().get();

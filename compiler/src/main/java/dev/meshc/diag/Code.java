@@ -53,6 +53,9 @@ public enum Code {
     R411("the inventory exceeds a documented size limit"),
     R412("an egress rule into the overlay or the VIP range, or with host bits set"),
 
+    // The declared target (validate --target)
+    T700("the declared target's versions lack what the artifacts need (warning)"),
+
     // The lock file
     L500("the lock file cannot be read"),
     L501("the lock would change but --locked was given"),

@@ -126,6 +126,21 @@ class DiagnosticCodesTest {
         COVERED.add(Code.L501);
     }
 
+    /** validate --target: an old systemd or nftables gets a warning naming what fails and what to use. */
+    @Test
+    void anOldTargetIsWarnedWithT700() throws Exception {
+        var ok = TestSupport.meshc("validate", TestSupport.example("quickstart").toString(), "--target", "systemd=252,nftables=1.0.6,kernel=6.1");
+        assertEquals(0, ok.code(), ok.err());
+        assertFalse(ok.err().contains("T700"), ok.err());
+        var old = TestSupport.meshc("validate", TestSupport.example("quickstart").toString(), "--target", "systemd=245,nftables=0.9.8");
+        assertEquals(0, old.code(), old.err());
+        assertTrue(old.err().contains("warning[T700]: systemd 245 ignores Independent="), old.err());
+        assertTrue(old.err().contains("--routing ip") && old.err().contains("nftables 0.9.8 is older than 1.0.1"), old.err());
+        var bad = TestSupport.meshc("validate", TestSupport.example("quickstart").toString(), "--target", "systemd=old");
+        assertEquals(2, bad.code(), bad.err());
+        COVERED.add(Code.T700);
+    }
+
     @Test
     void pinningALockedIndexDisplacesWithL502() {
         String yaml = resource("base.yml").replace("{service: app, vm: vm-a}", "{service: app, vm: vm-a, index: 2}");
