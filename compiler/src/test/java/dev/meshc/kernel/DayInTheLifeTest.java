@@ -95,7 +95,13 @@ class DayInTheLifeTest {
                     Path conf = work.resolve("nftables-" + vm + ".conf");
                     Files.writeString(conf, DEBIAN_NFTABLES_CONF + "include \"" + fleet.host(vm).resolve("nftables/meshc.nft") + "\"\n");
                     fleet.vmNs.get(vm).exec("nft -f " + conf).orFail("nftables.service restart on " + vm);
+                    String tables = fleet.vmNs.get(vm).exec("nft list tables").out();
+                    assertTrue(tables.contains("table ip meshc") && tables.contains("table ip6 meshc"), "meshc's tables came back with the flush: " + tables);
                 }
+                // at once, with no apply: the allowed flows pass, the others are refused
+                traffic("nft, nftables.service restart");
+                // "flush ruleset" flushed the host's own iptables-nft rules too (its nftables.conf would hold them)
+                for (String vm : fleet.vms.keySet()) hostFirewall(vm);
                 check("nftables.service restart", hostRules);
             }
         } finally {
@@ -166,7 +172,7 @@ class DayInTheLifeTest {
     /** The kernel state meshc is responsible for, normalised: what must equal a fresh apply's. */
     String state(String vm) {
         return fleet.vmNs.get(vm).exec(String.join("; ",
-                "echo '# nft'; nft list ruleset | sed 's/^[[:space:]]*//' | sort",
+                "echo '# nft'; nft list ruleset | sed 's/^[[:space:]]*//; s/counter packets [0-9]* bytes [0-9]*/counter/' | sort",
                 "echo '# iptables'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'",
                 "echo '# ip6tables'; ip6tables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'",
                 "echo '# links'; ip -d -o link show | sed 's/^[0-9]*: //; s/ link-netns[^ ]*//; s/ promiscuity.*//' | sort",
