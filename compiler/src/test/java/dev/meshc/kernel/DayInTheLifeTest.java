@@ -172,7 +172,7 @@ class DayInTheLifeTest {
     /** The kernel state meshc is responsible for, normalised: what must equal a fresh apply's. */
     String state(String vm) {
         return fleet.vmNs.get(vm).exec(String.join("; ",
-                "echo '# nft'; nft list ruleset | sed 's/^[[:space:]]*//; s/counter packets [0-9]* bytes [0-9]*/counter/' | sort",
+                "echo '# nft'; (nft list table ip meshc; nft list table ip6 meshc) 2>&1 | sed 's/^[[:space:]]*//' | sort",
                 "echo '# iptables'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'",
                 "echo '# ip6tables'; ip6tables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'",
                 "echo '# links'; ip -d -o link show | sed 's/^[0-9]*: //; s/ link-netns[^ ]*//; s/ promiscuity.*//' | sort",
