@@ -1,10 +1,10 @@
 package dev.meshc.emit;
 
+import dev.meshc.model.Sha256;
 import dev.meshc.plan.Frontend;
 import dev.meshc.plan.LockFile;
 import dev.meshc.plan.Plan;
 import dev.meshc.render.Artifact;
-import dev.meshc.render.ManifestRenderer;
 import dev.meshc.render.Renderers;
 import dev.meshc.render.Templates;
 import java.io.IOException;
@@ -49,11 +49,11 @@ public final class Compilation {
         Plan plan = result.plan().orElseThrow();
         // The inventory's canonical hash (for the manifest) walks the whole tree: done beside the rendering.
         java.util.concurrent.CompletableFuture<String> inventorySha = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> ManifestRenderer.sha256(CanonicalJson.of(result.tree().orElseThrow().root())));
-        List<ManifestRenderer.Entry> entries = Collections.synchronizedList(new ArrayList<>());
+                () -> Sha256.hex(CanonicalJson.of(result.tree().orElseThrow().root())));
+        List<Manifest.Entry> entries = Collections.synchronizedList(new ArrayList<>());
         Sink recording = a -> {
-            String sha = ManifestRenderer.sha256(a.bytes());
-            entries.add(new ManifestRenderer.Entry(a.path(), sha, a.bytes().length));
+            String sha = Sha256.hex(a.bytes());
+            entries.add(new Manifest.Entry(a.path(), sha, a.bytes().length));
             sink.accept(a, sha);
         };
         for (Artifact a : Renderers.renderFleet(plan, templates)) recording.accept(a);
@@ -82,10 +82,10 @@ public final class Compilation {
         } finally {
             pool.shutdown();
         }
-        List<ManifestRenderer.Entry> sorted = new ArrayList<>(entries);
+        List<Manifest.Entry> sorted = new ArrayList<>(entries);
         sorted.sort((x, y) -> x.path().compareTo(y.path()));
         String lockText = LockFile.format(plan.lock());
-        return ManifestRenderer.render(sorted, inventorySha.join(), ManifestRenderer.sha256(lockText.getBytes(StandardCharsets.UTF_8)), version, templates);
+        return Manifest.write(sorted, inventorySha.join(), Sha256.hex(lockText.getBytes(StandardCharsets.UTF_8)), version);
     }
 
     /** The whole output in memory, manifest included, sorted by path (tests, small inventories). */

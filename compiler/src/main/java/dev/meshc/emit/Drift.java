@@ -21,13 +21,6 @@ public final class Drift {
     private Drift() {
     }
 
-    /** Every file that would be added, changed or removed, sorted by path. meshc's own state files are ignored. */
-    public static List<FileChange> compare(Path dir, List<Artifact> artifacts) throws IOException {
-        Comparison c = new Comparison(dir);
-        for (Artifact a : artifacts) c.accept(a);
-        return c.finish();
-    }
-
     /**
      * Compares artifacts with the files under a directory as they stream in (from several threads),
      * keeping only what differs, so a fleet-sized output is never held in memory.

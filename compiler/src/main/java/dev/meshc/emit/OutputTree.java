@@ -1,7 +1,6 @@
 package dev.meshc.emit;
 
 import dev.meshc.render.Artifact;
-import dev.meshc.render.ManifestRenderer;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -60,19 +59,6 @@ public final class OutputTree {
         this.out = out;
     }
 
-    /** Writes a complete output (manifest included) in one transaction. */
-    public Result write(List<Artifact> artifacts) throws IOException {
-        try (Transaction tx = begin()) {
-            Artifact manifest = null;
-            for (Artifact a : artifacts) {
-                if (a.path().equals(ManifestRenderer.PATH)) manifest = a;
-                else tx.stage(a);
-            }
-            if (manifest == null) throw new IOException("no manifest among the artifacts");
-            return tx.commit(manifest);
-        }
-    }
-
     /**
      * Takes the directory's lock (waiting for another compile to finish), completes or discards an
      * interrupted write, and returns a transaction to stage files into.
@@ -89,8 +75,8 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             knownDirectories.clear(); // recovery and earlier writes may have removed directories
-            Map<String, String> previous = PreviousManifest.read(out);
-            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(ManifestRenderer.PATH));
+            Map<String, String> previous = Manifest.files(out);
+            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(Manifest.PATH));
             return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
@@ -112,9 +98,9 @@ public final class OutputTree {
             return;
         }
         if (!Files.isDirectory(out)) throw new NotOwned(out + " exists and is not a directory");
-        if (Files.exists(out.resolve(JOURNAL)) || PreviousManifest.isMeshc(out)) return;
-        if (Files.exists(out.resolve(ManifestRenderer.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new NotOwned(out + " holds a " + ManifestRenderer.PATH + " that meshc did not write; choose an empty"
+        if (Files.exists(out.resolve(JOURNAL)) || Manifest.isMeshc(out)) return;
+        if (Files.exists(out.resolve(Manifest.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new NotOwned(out + " holds a " + Manifest.PATH + " that meshc did not write; choose an empty"
                     + " directory or one meshc wrote before");
         }
         List<String> foreign = new ArrayList<>();
@@ -202,7 +188,7 @@ public final class OutputTree {
          * newer mtime and is compared, and restored, byte for byte.
          */
         public void stage(Artifact a, String sha256) throws IOException {
-            if (!isSafeRelative(a.path()) || a.path().equals(ManifestRenderer.PATH)) {
+            if (!isSafeRelative(a.path()) || a.path().equals(Manifest.PATH)) {
                 throw new IOException("refusing to write " + a.path() + " into the output directory");
             }
             if (!produced.add(a.path())) throw new IOException("two artifacts with the path " + a.path());
@@ -244,10 +230,10 @@ public final class OutputTree {
                 if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
             }
             done = true;
-            StringBuilder journal = new StringBuilder();
-            for (String p : files) journal.append("R ").append(p).append('\n');
-            for (String p : removed) journal.append("D ").append(p).append('\n');
-            commitJournal(journal.toString());
+            List<Journal.Op> ops = new ArrayList<>(files.size() + removed.size());
+            for (String p : files) ops.add(new Journal.Op(Journal.Kind.RENAME, p));
+            for (String p : removed) ops.add(new Journal.Op(Journal.Kind.DELETE, p));
+            commitJournal(new Journal(ops));
             return new Result(files, same, removed);
         }
 
@@ -260,19 +246,19 @@ public final class OutputTree {
             Set<String> tops = new java.util.TreeSet<>();
             for (String p : written) tops.add(p.substring(0, p.indexOf('/') < 0 ? p.length() : p.indexOf('/')));
             tops.remove(manifest.path());
-            StringBuilder journal = new StringBuilder();
-            for (String t : tops) journal.append("M ").append(t).append('\n');
-            journal.append("M ").append(manifest.path()).append('\n');
+            List<Journal.Op> ops = new ArrayList<>();
+            for (String t : tops) ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, t));
+            ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, manifest.path()));
             done = true;
-            commitJournal(journal.toString());
+            commitJournal(new Journal(ops));
             deleteTree(out.resolve(STAGE)); // empty now
             return new Result(files, List.of(), List.of());
         }
 
-        private void commitJournal(String journal) throws IOException {
-            if (!journal.isEmpty()) {
+        private void commitJournal(Journal journal) throws IOException {
+            if (!journal.ops().isEmpty()) {
                 Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
-                write(tmp, journal.getBytes(StandardCharsets.UTF_8), true);
+                write(tmp, journal.encode().getBytes(StandardCharsets.UTF_8), true);
                 move(tmp, out.resolve(JOURNAL)); // the commit point
                 fsyncDir(out);
                 apply(journal);
@@ -334,7 +320,7 @@ public final class OutputTree {
     public void recover() throws IOException {
         Path journal = out.resolve(JOURNAL);
         if (Files.exists(journal)) {
-            apply(Files.readString(journal, StandardCharsets.UTF_8));
+            apply(Journal.parse(Files.readString(journal, StandardCharsets.UTF_8), journal.toString()));
         }
         Files.deleteIfExists(out.resolve(JOURNAL + TEMP_SUFFIX)); // a journal written but never renamed: not committed
         deleteTree(out.resolve(STAGE)); // a fresh write that never committed (or the empty rest of one that did)
@@ -369,14 +355,13 @@ public final class OutputTree {
         }
     }
 
-    private void apply(String journal) throws IOException {
+    private void apply(Journal journal) throws IOException {
         List<String> renames = new ArrayList<>(), deletes = new ArrayList<>(), fromStage = new ArrayList<>();
-        for (String line : journal.split("\n")) {
-            if (line.length() < 3 || !isSafeRelative(line.substring(2))) continue;
-            switch (line.charAt(0)) {
-                case 'R' -> renames.add(line.substring(2));
-                case 'M' -> fromStage.add(line.substring(2));
-                default -> deletes.add(line.substring(2));
+        for (Journal.Op op : journal.ops()) {
+            switch (op.kind()) {
+                case RENAME -> renames.add(op.path());
+                case FROM_STAGE -> fromStage.add(op.path());
+                case DELETE -> deletes.add(op.path());
             }
         }
         for (String p : fromStage) { // the manifest is listed last
@@ -384,7 +369,7 @@ public final class OutputTree {
             if (Files.exists(staged, java.nio.file.LinkOption.NOFOLLOW_LINKS)) move(staged, out.resolve(p));
         }
         // Renames are independent of each other: in parallel (a fleet's output is 10^5 files), the manifest last.
-        boolean manifestLast = !renames.isEmpty() && renames.get(renames.size() - 1).equals(ManifestRenderer.PATH);
+        boolean manifestLast = !renames.isEmpty() && renames.get(renames.size() - 1).equals(Manifest.PATH);
         List<String> parallel = manifestLast ? renames.subList(0, renames.size() - 1) : renames;
         try {
             parallel.parallelStream().forEach(p -> {
@@ -397,7 +382,7 @@ public final class OutputTree {
         } catch (java.io.UncheckedIOException e) {
             throw e.getCause();
         }
-        if (manifestLast) renameStaged(ManifestRenderer.PATH);
+        if (manifestLast) renameStaged(Manifest.PATH);
         for (String p : deletes) {
             Path target = out.resolve(p);
             Files.deleteIfExists(target);

@@ -21,7 +21,7 @@ public final class Renderers {
             "ansible/inventory.yml.ftl", "containers/hosts.ftl", "containers/network.json.ftl",
             "containers/relationships.env.ftl", "containers/relationships.json.ftl", "ip/containers.batch.ftl",
             "ip/fdb.batch.ftl", "ip/links.batch.ftl", "ip/neighbors.batch.ftl", "ip/routes.batch.ftl",
-            "iptables/rules.v4.ftl", "manifest.json.ftl", "nftables/meshc.nft.ftl", "sysctl/90-meshc.conf.ftl",
+            "iptables/rules.v4.ftl", "nftables/meshc.nft.ftl", "sysctl/90-meshc.conf.ftl",
             "systemd-network/container.network.ftl", "systemd-network/gre.netdev.ftl",
             "systemd-network/tunnel.network.ftl", "systemd-network/vxlan.netdev.ftl");
 

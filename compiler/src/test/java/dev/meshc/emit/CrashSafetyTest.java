@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.meshc.fuzz.InventoryGenerator;
 import dev.meshc.plan.Frontend;
 import dev.meshc.render.Artifact;
-import dev.meshc.render.ManifestRenderer;
+import dev.meshc.model.Sha256;
 import dev.meshc.render.Templates;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +43,7 @@ class CrashSafetyTest {
         List<Artifact> artifacts = Compilation.render(r, r.plan().get().vms().keySet(), Templates.bundled(), dev.meshc.cli.Version.get());
         Map<String, String> files = new TreeMap<>();
         for (Artifact a : artifacts) {
-            files.put(a.path(), ManifestRenderer.sha256(a.bytes()));
+            files.put(a.path(), Sha256.hex(a.bytes()));
             for (int i = a.path().indexOf('/'); i > 0; i = a.path().indexOf('/', i + 1)) files.put(a.path().substring(0, i + 1), "directory");
         }
         Path lock = dir.resolve(name + ".lock");
@@ -75,7 +75,7 @@ class CrashSafetyTest {
                     continue;
                 }
                 if (rel.equals(OutputTree.LOCK)) continue;
-                files.put(rel, ManifestRenderer.sha256(Files.readAllBytes(p)));
+                files.put(rel, Sha256.hex(Files.readAllBytes(p)));
             }
         }
         return files;
