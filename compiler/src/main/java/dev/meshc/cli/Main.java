@@ -14,8 +14,7 @@ import picocli.CommandLine.Command;
                 "network artifacts for a stateless container overlay (systemd-networkd, nftables, iptables, ip -batch)."},
         subcommands = {ValidateCommand.class, CompileCommand.class, CheckCommand.class, PlanCommand.class,
                 ExplainCommand.class, VipCommand.class, SchemaCommand.class, GraphCommand.class, FleetCommand.class, TrainCommand.class, CommandLine.HelpCommand.class,
-                picocli.AutoComplete.GenerateCompletion.class},
-        footer = {"", "Exit codes: 0 success, 1 invalid inventory, 2 usage error, 3 drift (check, --locked), 4 I/O failure."})
+                picocli.AutoComplete.GenerateCompletion.class})
 public final class Main {
     private static PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
     private static PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
@@ -34,7 +33,7 @@ public final class Main {
         out = stdout;
         err = stderr;
         try {
-            CommandLine cl = new CommandLine(new Main());
+            CommandLine cl = commandLine();
             cl.setOut(stdout);
             cl.setErr(stderr);
             boolean debug = List.of(args).contains("--debug");
@@ -92,6 +91,13 @@ public final class Main {
             out = savedOut;
             err = savedErr;
         }
+    }
+
+    /** The command line with its generated parts (the exit codes), for running and for the man page and completion. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.getCommandSpec().usageMessage().footer("", ExitCode.footer());
+        return cl;
     }
 
     private static String describe(Throwable ex) {
