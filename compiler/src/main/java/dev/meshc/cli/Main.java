@@ -117,19 +117,31 @@ public final class Main {
         return dir == null ? dev.meshc.render.Templates.bundled() : dev.meshc.render.Templates.fromDirectory(dir);
     }
 
-    /** Compiles in memory and compares with {@code dir}, file by file, as artifacts are rendered. */
+    /** Compiles in memory and compares with {@code dir}, every file as it is rendered ({@code check}: trusts nothing on disk). */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
                                                          java.nio.file.Path templatesDir) throws IOException {
-        return drift(r, dir, templatesDir, p -> true);
+        return drift(r, dir, templatesDir, p -> true, dev.meshc.emit.Previous.NONE);
     }
 
-    /** As above, keeping the bytes of changed files only where {@code keepBytes} says (plan needs few). */
+    /**
+     * As above for {@code plan --against OUT}, keeping the bytes of changed files only where {@code keepBytes}
+     * says (plan needs few), and, as compile does, not rendering hosts whose inputs are those OUT was compiled from.
+     */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
                                                          java.nio.file.Path templatesDir,
                                                          java.util.function.Predicate<String> keepBytes) throws IOException {
+        return drift(r, dir, templatesDir, keepBytes, templatesDir == null ? dev.meshc.emit.Previous.read(dir) : dev.meshc.emit.Previous.NONE);
+    }
+
+    private static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
+                                                                 java.nio.file.Path templatesDir,
+                                                                 java.util.function.Predicate<String> keepBytes,
+                                                                 dev.meshc.emit.Previous previous) throws IOException {
         var comparison = new dev.meshc.emit.Drift.Comparison(dir, keepBytes);
-        var manifest = dev.meshc.emit.Compilation.stream(r, r.plan().get().vms().keySet(), templates(templatesDir), Version.get(), comparison);
-        comparison.accept(manifest);
+        String context = previous == dev.meshc.emit.Previous.NONE ? null : dev.meshc.emit.Compilation.bundledContext(Version.get());
+        var output = dev.meshc.emit.Compilation.stream(r, r.plan().get().vms().keySet(), templates(templatesDir), Version.get(), comparison,
+                () -> { }, previous, context);
+        comparison.accept(output.manifest());
         return comparison.finish();
     }
 

@@ -112,34 +112,58 @@ public final class Manifest {
         Path m = out.resolve(PATH);
         if (!Files.isRegularFile(m)) return false;
         try (JsonParser p = new ObjectMapper().createParser(m.toFile())) {
-            if (p.nextToken() != JsonToken.START_OBJECT) return false;
-            while (p.nextToken() == JsonToken.PROPERTY_NAME) {
-                String field = p.currentName();
-                JsonToken value = p.nextToken();
-                if (!field.equals("files") || value != JsonToken.START_ARRAY) {
-                    p.skipChildren();
-                    continue;
-                }
-                for (JsonToken t = p.nextToken(); t != null && t != JsonToken.END_ARRAY; t = p.nextToken()) {
-                    if (t != JsonToken.START_OBJECT) {
-                        p.skipChildren(); // not an entry meshc writes: ignored, as an unsafe path is
-                        continue;
-                    }
-                    String path = "", sha = "";
-                    long size = -1;
-                    while (p.nextToken() == JsonToken.PROPERTY_NAME) {
-                        String name = p.currentName();
-                        JsonToken v = p.nextToken();
-                        if (v == JsonToken.VALUE_STRING && name.equals("path")) path = p.getString();
-                        else if (v == JsonToken.VALUE_STRING && name.equals("sha256")) sha = p.getString();
-                        else if (v == JsonToken.VALUE_NUMBER_INT && name.equals("size")) size = p.getLongValue();
-                        else p.skipChildren();
-                    }
-                    if (OutputTree.isSafeRelative(path)) entries.accept(new Entry(path, sha, size));
-                }
-            }
+            return parse(p, entries);
         } catch (JacksonException e) {
             return false;
+        }
+    }
+
+    /** A manifest's rows and its identity ({@link HostState#id}, what the host state is tied to). */
+    public record Listing(List<Entry> entries, String id) {
+    }
+
+    /** The manifest in OUT, read once for both its rows and its hash; null if there is no usable one. */
+    public static Listing listing(Path out) {
+        Path m = out.resolve(PATH);
+        if (!Files.isRegularFile(m)) return null;
+        try {
+            byte[] bytes = Files.readAllBytes(m);
+            List<Entry> entries = new java.util.ArrayList<>();
+            try (JsonParser p = new ObjectMapper().createParser(bytes)) {
+                if (!parse(p, entries::add)) return null;
+            }
+            return new Listing(entries, HostState.id(bytes));
+        } catch (IOException | JacksonException e) {
+            return null;
+        }
+    }
+
+    private static boolean parse(JsonParser p, Consumer<Entry> entries) {
+        if (p.nextToken() != JsonToken.START_OBJECT) return false;
+        while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if (!field.equals("files") || value != JsonToken.START_ARRAY) {
+                p.skipChildren();
+                continue;
+            }
+            for (JsonToken t = p.nextToken(); t != null && t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                if (t != JsonToken.START_OBJECT) {
+                    p.skipChildren(); // not an entry meshc writes: ignored, as an unsafe path is
+                    continue;
+                }
+                String path = "", sha = "";
+                long size = -1;
+                while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+                    String name = p.currentName();
+                    JsonToken v = p.nextToken();
+                    if (v == JsonToken.VALUE_STRING && name.equals("path")) path = p.getString();
+                    else if (v == JsonToken.VALUE_STRING && name.equals("sha256")) sha = p.getString();
+                    else if (v == JsonToken.VALUE_NUMBER_INT && name.equals("size")) size = p.getLongValue();
+                    else p.skipChildren();
+                }
+                if (OutputTree.isSafeRelative(path)) entries.accept(new Entry(path, sha, size));
+            }
         }
         return true;
     }

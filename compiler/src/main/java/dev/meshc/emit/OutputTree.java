@@ -75,9 +75,11 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             knownDirectories.clear(); // recovery and earlier writes may have removed directories
-            Map<String, String> previous = Manifest.files(out);
+            Manifest.Listing listing = Manifest.listing(out);
+            Map<String, String> previous = new java.util.HashMap<>();
+            if (listing != null) for (Manifest.Entry e : listing.entries()) previous.put(e.path(), e.sha256());
             manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(Manifest.PATH));
-            return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
+            return new Transaction(ch, lock, inProcess, listing, previous, previous.isEmpty() && holdsNothingButTheLock());
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
             inProcess.unlock();
@@ -147,6 +149,7 @@ public final class OutputTree {
         private final FileChannel channel;
         private final FileLock lock;
         private final java.util.concurrent.locks.ReentrantLock inProcess;
+        private final Manifest.Listing listing;
         private final Map<String, String> previous;
         private final boolean fresh;
         private final Set<String> produced = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -156,8 +159,9 @@ public final class OutputTree {
 
         private boolean dirty;
 
-        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Map<String, String> previous,
-                            boolean fresh) {
+        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Manifest.Listing listing,
+                            Map<String, String> previous, boolean fresh) {
+            this.listing = listing;
             this.channel = channel;
             this.lock = lock;
             this.inProcess = inProcess;
@@ -173,6 +177,22 @@ public final class OutputTree {
         @Override
         public void accept(Artifact a) throws IOException {
             stage(a, null);
+        }
+
+        /** What the full compile that wrote this tree left for skipping unchanged hosts ({@link Previous#NONE} if nothing usable). */
+        public Previous previous() {
+            return listing == null ? Previous.NONE : Previous.of(out, listing.id(), listing.entries());
+        }
+
+        /**
+         * Keeps a file of the previous tree as it is, unread: its host's inputs are unchanged, so its bytes are
+         * those the previous manifest lists ({@link HostState}).
+         */
+        @Override
+        public void carry(Manifest.Entry e) throws IOException {
+            if (!e.sha256().equals(previous.get(e.path()))) throw new IOException("carrying " + e.path() + ", which the previous manifest does not list");
+            if (!produced.add(e.path())) throw new IOException("two artifacts with the path " + e.path());
+            unchanged.add(e.path());
         }
 
         @Override
@@ -214,13 +234,23 @@ public final class OutputTree {
 
         /** Stages the manifest last, commits the journal and applies it. */
         public Result commit(Artifact manifest) throws IOException {
-            if (fresh) return commitFresh(manifest);
+            return commit(manifest, null);
+        }
+
+        /**
+         * As above, with the host state that goes with this manifest ({@link HostState}), renamed into place
+         * just before it; null removes any earlier state (a {@code --host} compile, custom templates).
+         */
+        public Result commit(Artifact manifest, byte[] hostState) throws IOException {
+            if (fresh) return commitFresh(manifest, hostState);
             markDirty();
             List<String> files = new ArrayList<>(written);
             files.sort(null);
             List<String> same = new ArrayList<>(unchanged);
             same.sort(null);
             List<String> manifestWritten = new ArrayList<>(), manifestSame = new ArrayList<>();
+            boolean hadState = Files.exists(out.resolve(HostState.FILE));
+            if (hostState != null) write(temp(out.resolve(HostState.FILE)), hostState, false);
             OutputTree.this.stage(manifest, manifestWritten, manifestSame);
             produced.add(manifest.path());
             files.addAll(manifestWritten); // renamed last
@@ -230,16 +260,21 @@ public final class OutputTree {
                 if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
             }
             done = true;
-            List<Journal.Op> ops = new ArrayList<>(files.size() + removed.size());
-            for (String p : files) ops.add(new Journal.Op(Journal.Kind.RENAME, p));
+            removed.sort(null);
+            List<Journal.Op> ops = new ArrayList<>(files.size() + removed.size() + 1);
+            for (String p : files.subList(0, files.size() - manifestWritten.size())) ops.add(new Journal.Op(Journal.Kind.RENAME, p));
+            if (hostState != null) ops.add(new Journal.Op(Journal.Kind.RENAME, HostState.FILE));
+            else if (hadState) ops.add(new Journal.Op(Journal.Kind.DELETE, HostState.FILE));
+            for (String p : manifestWritten) ops.add(new Journal.Op(Journal.Kind.RENAME, p)); // the manifest, last of the renames
             for (String p : removed) ops.add(new Journal.Op(Journal.Kind.DELETE, p));
             commitJournal(new Journal(ops));
             return new Result(files, same, removed);
         }
 
         /** Into an empty OUT: the stage directory's top-level entries are renamed into place, the manifest last. */
-        private Result commitFresh(Artifact manifest) throws IOException {
+        private Result commitFresh(Artifact manifest, byte[] hostState) throws IOException {
             writeNew(out.resolve(STAGE).resolve(manifest.path()), manifest.bytes());
+            if (hostState != null) writeNew(out.resolve(STAGE).resolve(HostState.FILE), hostState);
             List<String> files = new ArrayList<>(written);
             files.sort(null);
             files.add(manifest.path());
@@ -248,6 +283,7 @@ public final class OutputTree {
             tops.remove(manifest.path());
             List<Journal.Op> ops = new ArrayList<>();
             for (String t : tops) ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, t));
+            if (hostState != null) ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, HostState.FILE));
             ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, manifest.path()));
             done = true;
             commitJournal(new Journal(ops));
@@ -457,7 +493,7 @@ public final class OutputTree {
 
     /** meshc's own files in OUT (lock, journal, markers, temp files, the stage directory): never output, never drift. */
     public static boolean isBookkeeping(String rel) {
-        return rel.equals(LOCK) || rel.equals(JOURNAL) || rel.equals(DIRTY) || rel.equals(STAGE) || rel.startsWith(STAGE + "/")
+        return rel.equals(LOCK) || rel.equals(JOURNAL) || rel.equals(DIRTY) || rel.equals(HostState.FILE) || rel.equals(STAGE) || rel.startsWith(STAGE + "/")
                 || rel.endsWith(TEMP_SUFFIX);
     }
 
