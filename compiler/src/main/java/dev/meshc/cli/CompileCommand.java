@@ -9,7 +9,6 @@ import dev.meshc.emit.OutputTree;
 import dev.meshc.plan.Frontend;
 import dev.meshc.plan.LockFile;
 import dev.meshc.plan.Plan;
-import dev.meshc.render.Artifact;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +41,10 @@ final class CompileCommand implements Callable<Integer> {
 
     @Option(names = "--templates", paramLabel = "DIR", description = "Use templates from DIR instead of the bundled ones.")
     Path templates;
+
+    @Option(names = "--full", description = "Render every host and compare every file, instead of skipping hosts whose inputs are unchanged"
+            + " since the last compile into OUT (restores files edited or deleted by hand there).")
+    boolean full;
 
     @Mixin
     CommonOptions common;
@@ -87,11 +90,15 @@ final class CompileCommand implements Callable<Integer> {
         OutputTree.Result w;
         try (OutputTree.Transaction tx = new OutputTree(out).begin()) {
             Timings.mark("lock+recover");
+            // Incremental unless custom templates (their digests are not tracked) or --host (OUT then holds only those hosts).
+            String context = templates == null && hosts.isEmpty() ? Compilation.bundledContext(Version.get()) : null;
+            dev.meshc.emit.Previous previous = context != null && !full ? tx.previous() : dev.meshc.emit.Previous.NONE;
+            Timings.mark("previous");
             Progress progress = Progress.start(common, "rendering hosts", selected.size());
-            Artifact manifest = Compilation.stream(r, selected, tpl, Version.get(), tx, progress::step);
+            Compilation.Output o = Compilation.stream(r, selected, tpl, Version.get(), tx, progress::step, previous, context);
             progress.finish();
             Timings.mark("render+stage");
-            w = tx.commit(manifest);
+            w = tx.commit(o.manifest(), o.hostState());
             Timings.mark("commit");
         }
         if (lockChanged) writeLock(in.lock, LockFile.format(plan.lock()));

@@ -1,5 +1,8 @@
 package dev.meshc.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /** The contract's exit codes (DESIGN §4). */
 public final class ExitCode {
     public static final int OK = 0;
@@ -10,6 +13,36 @@ public final class ExitCode {
     /** A bug in meshc: never expected; the message asks for a report. */
     public static final int INTERNAL = 70;
 
+    /**
+     * Every code and what it means, in ascending order: --help's footer and the man page are generated
+     * from this, and a test holds the README to it. A parenthesis is detail the one-line footer leaves out.
+     */
+    public static final Map<Integer, String> MEANINGS = meanings();
+
     private ExitCode() {
+    }
+
+    private static Map<Integer, String> meanings() {
+        Map<Integer, String> m = new LinkedHashMap<>();
+        m.put(OK, "success");
+        m.put(INVALID, "invalid inventory (diagnostics printed)");
+        m.put(USAGE, "usage error");
+        m.put(DRIFT, "drift (check found differences, or --locked would change the lock)");
+        m.put(IO, "I/O failure");
+        m.put(INTERNAL, "a bug in meshc (never expected; please report it)");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** A meaning without its parenthesised detail. */
+    public static String brief(String meaning) {
+        int i = meaning.indexOf(" (");
+        return i < 0 ? meaning : meaning.substring(0, i);
+    }
+
+    /** The footer of {@code meshc --help}: {@code Exit codes: 0 success, 1 invalid inventory, ...}. */
+    static String footer() {
+        StringBuilder sb = new StringBuilder("Exit codes:");
+        MEANINGS.forEach((code, meaning) -> sb.append(sb.length() > 11 ? ", " : " ").append(code).append(' ').append(brief(meaning)));
+        return sb.append('.').toString();
     }
 }

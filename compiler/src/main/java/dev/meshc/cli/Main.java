@@ -14,8 +14,7 @@ import picocli.CommandLine.Command;
                 "network artifacts for a stateless container overlay (systemd-networkd, nftables, iptables, ip -batch)."},
         subcommands = {ValidateCommand.class, CompileCommand.class, CheckCommand.class, PlanCommand.class,
                 ExplainCommand.class, VipCommand.class, SchemaCommand.class, GraphCommand.class, FleetCommand.class, TrainCommand.class, CommandLine.HelpCommand.class,
-                picocli.AutoComplete.GenerateCompletion.class},
-        footer = {"", "Exit codes: 0 success, 1 invalid inventory, 2 usage error, 3 drift (check, --locked), 4 I/O failure."})
+                picocli.AutoComplete.GenerateCompletion.class})
 public final class Main {
     private static PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
     private static PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
@@ -34,7 +33,7 @@ public final class Main {
         out = stdout;
         err = stderr;
         try {
-            CommandLine cl = new CommandLine(new Main());
+            CommandLine cl = commandLine();
             cl.setOut(stdout);
             cl.setErr(stderr);
             boolean debug = List.of(args).contains("--debug");
@@ -94,6 +93,13 @@ public final class Main {
         }
     }
 
+    /** The command line with its generated parts (the exit codes), for running and for the man page and completion. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.getCommandSpec().usageMessage().footer("", ExitCode.footer());
+        return cl;
+    }
+
     private static String describe(Throwable ex) {
         if (ex instanceof java.nio.file.NoSuchFileException n) return n.getFile() + ": no such file or directory";
         if (ex instanceof java.nio.file.AccessDeniedException a) return a.getFile() + ": permission denied";
@@ -111,19 +117,31 @@ public final class Main {
         return dir == null ? dev.meshc.render.Templates.bundled() : dev.meshc.render.Templates.fromDirectory(dir);
     }
 
-    /** Compiles in memory and compares with {@code dir}, file by file, as artifacts are rendered. */
+    /** Compiles in memory and compares with {@code dir}, every file as it is rendered ({@code check}: trusts nothing on disk). */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
                                                          java.nio.file.Path templatesDir) throws IOException {
-        return drift(r, dir, templatesDir, p -> true);
+        return drift(r, dir, templatesDir, p -> true, dev.meshc.emit.Previous.NONE);
     }
 
-    /** As above, keeping the bytes of changed files only where {@code keepBytes} says (plan needs few). */
+    /**
+     * As above for {@code plan --against OUT}, keeping the bytes of changed files only where {@code keepBytes}
+     * says (plan needs few), and, as compile does, not rendering hosts whose inputs are those OUT was compiled from.
+     */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
                                                          java.nio.file.Path templatesDir,
                                                          java.util.function.Predicate<String> keepBytes) throws IOException {
+        return drift(r, dir, templatesDir, keepBytes, templatesDir == null ? dev.meshc.emit.Previous.read(dir) : dev.meshc.emit.Previous.NONE);
+    }
+
+    private static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
+                                                                 java.nio.file.Path templatesDir,
+                                                                 java.util.function.Predicate<String> keepBytes,
+                                                                 dev.meshc.emit.Previous previous) throws IOException {
         var comparison = new dev.meshc.emit.Drift.Comparison(dir, keepBytes);
-        var manifest = dev.meshc.emit.Compilation.stream(r, r.plan().get().vms().keySet(), templates(templatesDir), Version.get(), comparison);
-        comparison.accept(manifest);
+        String context = previous == dev.meshc.emit.Previous.NONE ? null : dev.meshc.emit.Compilation.bundledContext(Version.get());
+        var output = dev.meshc.emit.Compilation.stream(r, r.plan().get().vms().keySet(), templates(templatesDir), Version.get(), comparison,
+                () -> { }, previous, context);
+        comparison.accept(output.manifest());
         return comparison.finish();
     }
 

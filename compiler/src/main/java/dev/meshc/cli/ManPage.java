@@ -27,7 +27,7 @@ public final class ManPage {
      */
     public static void main(String[] args) throws IOException {
         write(Path.of(args.length > 0 ? args[0] : "meshc.1"), render());
-        if (args.length > 1) write(Path.of(args[1]), picocli.AutoComplete.bash("meshc", new CommandLine(new Main())));
+        if (args.length > 1) write(Path.of(args[1]), picocli.AutoComplete.bash("meshc", Main.commandLine()));
     }
 
     private static void write(Path out, String text) throws IOException {
@@ -36,7 +36,7 @@ public final class ManPage {
     }
 
     static String render() {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = Main.commandLine();
         CommandSpec top = cl.getCommandSpec();
         StringBuilder sb = new StringBuilder();
         sb.append(".TH MESHC 1 \"\" \"meshc ").append(esc(Version.get())).append("\" \"User Commands\"\n");
@@ -65,10 +65,7 @@ public final class ManPage {
             }
         }
         sb.append(".SH EXIT STATUS\n");
-        for (String[] c : new String[][] {{"0", "success"}, {"1", "invalid inventory (diagnostics printed)"}, {"2", "usage error"},
-                {"3", "drift: check found differences, or --locked would change the lock"}, {"4", "I/O failure"}}) {
-            sb.append(".TP\n.B ").append(c[0]).append('\n').append(esc(c[1])).append('\n');
-        }
+        ExitCode.MEANINGS.forEach((code, meaning) -> sb.append(".TP\n.B ").append(code).append('\n').append(esc(meaning)).append('\n'));
         sb.append(".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nNever colour diagnostics (they are only coloured on a terminal anyway).\n");
         sb.append(".TP\n.B MESHC_TIMING\nPrint the time each compile phase takes.\n");
         sb.append(".SH FILES\n.TP\n.B meshc.lock\nContainer indices beside the inventory; commit it.\n");

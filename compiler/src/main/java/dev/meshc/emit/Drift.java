@@ -14,32 +14,26 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /** Compares a compile's output with a directory on disk ({@code check}, {@code plan}). */
 public final class Drift {
     private Drift() {
     }
 
-    /** Every file that would be added, changed or removed, sorted by path. meshc's own state files are ignored. */
-    public static List<FileChange> compare(Path dir, List<Artifact> artifacts) throws IOException {
-        Comparison c = new Comparison(dir);
-        for (Artifact a : artifacts) c.accept(a);
-        return c.finish();
-    }
-
     /**
      * Compares artifacts with the files under a directory as they stream in (from several threads),
-     * keeping only what differs, so a fleet-sized output is never held in memory.
+     * keeping only what differs, so a fleet-sized output is never held in memory. Files of hosts that
+     * were carried over ({@link Compilation.Sink#carry}) are taken as unchanged and not even listed.
      */
     public static final class Comparison implements Compilation.Sink {
         private final Path dir;
         private final java.util.function.Predicate<String> keepBytes;
-        private final Set<String> remaining = ConcurrentHashMap.newKeySet();
+        private final Set<String> produced = ConcurrentHashMap.newKeySet();
+        private final Set<String> carriedHosts = ConcurrentHashMap.newKeySet();
         private final Map<String, FileChange> changes = new ConcurrentHashMap<>();
 
         /** Keeps the old and new bytes of every change (for a diff). */
-        public Comparison(Path dir) throws IOException {
+        public Comparison(Path dir) {
             this(dir, p -> true);
         }
 
@@ -47,37 +41,54 @@ public final class Drift {
          * Keeps bytes only for the paths {@code keepBytes} accepts; the others are reported by path and kind.
          * A plan against an empty OUT "adds" every file: at a thousand VMs that is a gigabyte it never reads.
          */
-        public Comparison(Path dir, java.util.function.Predicate<String> keepBytes) throws IOException {
+        public Comparison(Path dir, java.util.function.Predicate<String> keepBytes) {
             this.dir = dir;
             this.keepBytes = keepBytes;
-            if (Files.isDirectory(dir)) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    for (Path p : (Iterable<Path>) s::iterator) {
-                        if (!Files.isRegularFile(p)) continue;
-                        String rel = dir.relativize(p).toString().replace('\\', '/');
-                        if (OutputTree.isBookkeeping(rel)) continue;
-                        remaining.add(rel);
-                    }
-                }
-            }
         }
 
         @Override
         public void accept(Artifact a) throws IOException {
             boolean keep = keepBytes.test(a.path());
-            if (!remaining.remove(a.path())) {
+            produced.add(a.path());
+            Path file = dir.resolve(a.path());
+            if (!Files.isRegularFile(file)) {
                 changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.ADDED, null, keep ? a.bytes() : null));
                 return;
             }
-            byte[] old = Files.readAllBytes(dir.resolve(a.path()));
+            byte[] old = Files.readAllBytes(file);
             if (!Arrays.equals(old, a.bytes())) {
                 changes.put(a.path(), new FileChange(a.path(), FileChange.Kind.CHANGED, keep ? old : null, keep ? a.bytes() : null));
             }
         }
 
+        @Override
+        public void carry(Manifest.Entry entry) {
+            String host = Previous.hostOf(entry.path());
+            if (host == null) throw new IllegalArgumentException("only a host's files are carried: " + entry.path());
+            carriedHosts.add(host);
+        }
+
+        /** Adds the files on disk that nothing produced (removed), skipping the directories of carried hosts. */
         public List<FileChange> finish() throws IOException {
-            for (String p : remaining) {
-                changes.put(p, new FileChange(p, FileChange.Kind.REMOVED, keepBytes.test(p) ? Files.readAllBytes(dir.resolve(p)) : null, null));
+            if (Files.isDirectory(dir)) {
+                Path hosts = dir.resolve("hosts");
+                Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                    @Override
+                    public java.nio.file.FileVisitResult preVisitDirectory(Path d, java.nio.file.attribute.BasicFileAttributes attrs) {
+                        return hosts.equals(d.getParent()) && carriedHosts.contains(d.getFileName().toString())
+                                ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+                        if (!attrs.isRegularFile()) return java.nio.file.FileVisitResult.CONTINUE;
+                        String rel = dir.relativize(p).toString().replace('\\', '/');
+                        if (!OutputTree.isBookkeeping(rel) && !produced.contains(rel)) {
+                            changes.put(rel, new FileChange(rel, FileChange.Kind.REMOVED, keepBytes.test(rel) ? Files.readAllBytes(p) : null, null));
+                        }
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                });
             }
             return new ArrayList<>(new TreeMap<>(changes).values());
         }

@@ -1,7 +1,6 @@
 package dev.meshc.emit;
 
 import dev.meshc.render.Artifact;
-import dev.meshc.render.ManifestRenderer;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -60,19 +59,6 @@ public final class OutputTree {
         this.out = out;
     }
 
-    /** Writes a complete output (manifest included) in one transaction. */
-    public Result write(List<Artifact> artifacts) throws IOException {
-        try (Transaction tx = begin()) {
-            Artifact manifest = null;
-            for (Artifact a : artifacts) {
-                if (a.path().equals(ManifestRenderer.PATH)) manifest = a;
-                else tx.stage(a);
-            }
-            if (manifest == null) throw new IOException("no manifest among the artifacts");
-            return tx.commit(manifest);
-        }
-    }
-
     /**
      * Takes the directory's lock (waiting for another compile to finish), completes or discards an
      * interrupted write, and returns a transaction to stage files into.
@@ -89,9 +75,11 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             knownDirectories.clear(); // recovery and earlier writes may have removed directories
-            Map<String, String> previous = PreviousManifest.read(out);
-            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(ManifestRenderer.PATH));
-            return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
+            Manifest.Listing listing = Manifest.listing(out);
+            Map<String, String> previous = new java.util.HashMap<>();
+            if (listing != null) for (Manifest.Entry e : listing.entries()) previous.put(e.path(), e.sha256());
+            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(Manifest.PATH));
+            return new Transaction(ch, lock, inProcess, listing, previous, previous.isEmpty() && holdsNothingButTheLock());
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
             inProcess.unlock();
@@ -112,9 +100,9 @@ public final class OutputTree {
             return;
         }
         if (!Files.isDirectory(out)) throw new NotOwned(out + " exists and is not a directory");
-        if (Files.exists(out.resolve(JOURNAL)) || PreviousManifest.isMeshc(out)) return;
-        if (Files.exists(out.resolve(ManifestRenderer.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new NotOwned(out + " holds a " + ManifestRenderer.PATH + " that meshc did not write; choose an empty"
+        if (Files.exists(out.resolve(JOURNAL)) || Manifest.isMeshc(out)) return;
+        if (Files.exists(out.resolve(Manifest.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new NotOwned(out + " holds a " + Manifest.PATH + " that meshc did not write; choose an empty"
                     + " directory or one meshc wrote before");
         }
         List<String> foreign = new ArrayList<>();
@@ -161,6 +149,7 @@ public final class OutputTree {
         private final FileChannel channel;
         private final FileLock lock;
         private final java.util.concurrent.locks.ReentrantLock inProcess;
+        private final Manifest.Listing listing;
         private final Map<String, String> previous;
         private final boolean fresh;
         private final Set<String> produced = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -170,8 +159,9 @@ public final class OutputTree {
 
         private boolean dirty;
 
-        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Map<String, String> previous,
-                            boolean fresh) {
+        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Manifest.Listing listing,
+                            Map<String, String> previous, boolean fresh) {
+            this.listing = listing;
             this.channel = channel;
             this.lock = lock;
             this.inProcess = inProcess;
@@ -189,6 +179,22 @@ public final class OutputTree {
             stage(a, null);
         }
 
+        /** What the full compile that wrote this tree left for skipping unchanged hosts ({@link Previous#NONE} if nothing usable). */
+        public Previous previous() {
+            return listing == null ? Previous.NONE : Previous.of(out, listing.id(), listing.entries());
+        }
+
+        /**
+         * Keeps a file of the previous tree as it is, unread: its host's inputs are unchanged, so its bytes are
+         * those the previous manifest lists ({@link HostState}).
+         */
+        @Override
+        public void carry(Manifest.Entry e) throws IOException {
+            if (!e.sha256().equals(previous.get(e.path()))) throw new IOException("carrying " + e.path() + ", which the previous manifest does not list");
+            if (!produced.add(e.path())) throw new IOException("two artifacts with the path " + e.path());
+            unchanged.add(e.path());
+        }
+
         @Override
         public void accept(Artifact a, String sha256) throws IOException {
             stage(a, sha256);
@@ -202,7 +208,7 @@ public final class OutputTree {
          * newer mtime and is compared, and restored, byte for byte.
          */
         public void stage(Artifact a, String sha256) throws IOException {
-            if (!isSafeRelative(a.path()) || a.path().equals(ManifestRenderer.PATH)) {
+            if (!isSafeRelative(a.path()) || a.path().equals(Manifest.PATH)) {
                 throw new IOException("refusing to write " + a.path() + " into the output directory");
             }
             if (!produced.add(a.path())) throw new IOException("two artifacts with the path " + a.path());
@@ -228,13 +234,23 @@ public final class OutputTree {
 
         /** Stages the manifest last, commits the journal and applies it. */
         public Result commit(Artifact manifest) throws IOException {
-            if (fresh) return commitFresh(manifest);
+            return commit(manifest, null);
+        }
+
+        /**
+         * As above, with the host state that goes with this manifest ({@link HostState}), renamed into place
+         * just before it; null removes any earlier state (a {@code --host} compile, custom templates).
+         */
+        public Result commit(Artifact manifest, byte[] hostState) throws IOException {
+            if (fresh) return commitFresh(manifest, hostState);
             markDirty();
             List<String> files = new ArrayList<>(written);
             files.sort(null);
             List<String> same = new ArrayList<>(unchanged);
             same.sort(null);
             List<String> manifestWritten = new ArrayList<>(), manifestSame = new ArrayList<>();
+            boolean hadState = Files.exists(out.resolve(HostState.FILE));
+            if (hostState != null) write(temp(out.resolve(HostState.FILE)), hostState, false);
             OutputTree.this.stage(manifest, manifestWritten, manifestSame);
             produced.add(manifest.path());
             files.addAll(manifestWritten); // renamed last
@@ -244,35 +260,41 @@ public final class OutputTree {
                 if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
             }
             done = true;
-            StringBuilder journal = new StringBuilder();
-            for (String p : files) journal.append("R ").append(p).append('\n');
-            for (String p : removed) journal.append("D ").append(p).append('\n');
-            commitJournal(journal.toString());
+            removed.sort(null);
+            List<Journal.Op> ops = new ArrayList<>(files.size() + removed.size() + 1);
+            for (String p : files.subList(0, files.size() - manifestWritten.size())) ops.add(new Journal.Op(Journal.Kind.RENAME, p));
+            if (hostState != null) ops.add(new Journal.Op(Journal.Kind.RENAME, HostState.FILE));
+            else if (hadState) ops.add(new Journal.Op(Journal.Kind.DELETE, HostState.FILE));
+            for (String p : manifestWritten) ops.add(new Journal.Op(Journal.Kind.RENAME, p)); // the manifest, last of the renames
+            for (String p : removed) ops.add(new Journal.Op(Journal.Kind.DELETE, p));
+            commitJournal(new Journal(ops));
             return new Result(files, same, removed);
         }
 
         /** Into an empty OUT: the stage directory's top-level entries are renamed into place, the manifest last. */
-        private Result commitFresh(Artifact manifest) throws IOException {
+        private Result commitFresh(Artifact manifest, byte[] hostState) throws IOException {
             writeNew(out.resolve(STAGE).resolve(manifest.path()), manifest.bytes());
+            if (hostState != null) writeNew(out.resolve(STAGE).resolve(HostState.FILE), hostState);
             List<String> files = new ArrayList<>(written);
             files.sort(null);
             files.add(manifest.path());
             Set<String> tops = new java.util.TreeSet<>();
             for (String p : written) tops.add(p.substring(0, p.indexOf('/') < 0 ? p.length() : p.indexOf('/')));
             tops.remove(manifest.path());
-            StringBuilder journal = new StringBuilder();
-            for (String t : tops) journal.append("M ").append(t).append('\n');
-            journal.append("M ").append(manifest.path()).append('\n');
+            List<Journal.Op> ops = new ArrayList<>();
+            for (String t : tops) ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, t));
+            if (hostState != null) ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, HostState.FILE));
+            ops.add(new Journal.Op(Journal.Kind.FROM_STAGE, manifest.path()));
             done = true;
-            commitJournal(journal.toString());
+            commitJournal(new Journal(ops));
             deleteTree(out.resolve(STAGE)); // empty now
             return new Result(files, List.of(), List.of());
         }
 
-        private void commitJournal(String journal) throws IOException {
-            if (!journal.isEmpty()) {
+        private void commitJournal(Journal journal) throws IOException {
+            if (!journal.ops().isEmpty()) {
                 Path tmp = out.resolve(JOURNAL + TEMP_SUFFIX);
-                write(tmp, journal.getBytes(StandardCharsets.UTF_8), true);
+                write(tmp, journal.encode().getBytes(StandardCharsets.UTF_8), true);
                 move(tmp, out.resolve(JOURNAL)); // the commit point
                 fsyncDir(out);
                 apply(journal);
@@ -334,7 +356,7 @@ public final class OutputTree {
     public void recover() throws IOException {
         Path journal = out.resolve(JOURNAL);
         if (Files.exists(journal)) {
-            apply(Files.readString(journal, StandardCharsets.UTF_8));
+            apply(Journal.parse(Files.readString(journal, StandardCharsets.UTF_8), journal.toString()));
         }
         Files.deleteIfExists(out.resolve(JOURNAL + TEMP_SUFFIX)); // a journal written but never renamed: not committed
         deleteTree(out.resolve(STAGE)); // a fresh write that never committed (or the empty rest of one that did)
@@ -369,14 +391,13 @@ public final class OutputTree {
         }
     }
 
-    private void apply(String journal) throws IOException {
+    private void apply(Journal journal) throws IOException {
         List<String> renames = new ArrayList<>(), deletes = new ArrayList<>(), fromStage = new ArrayList<>();
-        for (String line : journal.split("\n")) {
-            if (line.length() < 3 || !isSafeRelative(line.substring(2))) continue;
-            switch (line.charAt(0)) {
-                case 'R' -> renames.add(line.substring(2));
-                case 'M' -> fromStage.add(line.substring(2));
-                default -> deletes.add(line.substring(2));
+        for (Journal.Op op : journal.ops()) {
+            switch (op.kind()) {
+                case RENAME -> renames.add(op.path());
+                case FROM_STAGE -> fromStage.add(op.path());
+                case DELETE -> deletes.add(op.path());
             }
         }
         for (String p : fromStage) { // the manifest is listed last
@@ -384,7 +405,7 @@ public final class OutputTree {
             if (Files.exists(staged, java.nio.file.LinkOption.NOFOLLOW_LINKS)) move(staged, out.resolve(p));
         }
         // Renames are independent of each other: in parallel (a fleet's output is 10^5 files), the manifest last.
-        boolean manifestLast = !renames.isEmpty() && renames.get(renames.size() - 1).equals(ManifestRenderer.PATH);
+        boolean manifestLast = !renames.isEmpty() && renames.get(renames.size() - 1).equals(Manifest.PATH);
         List<String> parallel = manifestLast ? renames.subList(0, renames.size() - 1) : renames;
         try {
             parallel.parallelStream().forEach(p -> {
@@ -397,7 +418,7 @@ public final class OutputTree {
         } catch (java.io.UncheckedIOException e) {
             throw e.getCause();
         }
-        if (manifestLast) renameStaged(ManifestRenderer.PATH);
+        if (manifestLast) renameStaged(Manifest.PATH);
         for (String p : deletes) {
             Path target = out.resolve(p);
             Files.deleteIfExists(target);
@@ -472,7 +493,7 @@ public final class OutputTree {
 
     /** meshc's own files in OUT (lock, journal, markers, temp files, the stage directory): never output, never drift. */
     public static boolean isBookkeeping(String rel) {
-        return rel.equals(LOCK) || rel.equals(JOURNAL) || rel.equals(DIRTY) || rel.equals(STAGE) || rel.startsWith(STAGE + "/")
+        return rel.equals(LOCK) || rel.equals(JOURNAL) || rel.equals(DIRTY) || rel.equals(HostState.FILE) || rel.equals(STAGE) || rel.startsWith(STAGE + "/")
                 || rel.endsWith(TEMP_SUFFIX);
     }
 

@@ -8,14 +8,13 @@ import java.util.List;
  * order, indexed without materialising them (a /8 range would be 16 million entries).
  */
 public final class VipRange {
-    private final Cidr range;
     private final long[] starts;   // usable runs: [starts[i], starts[i] + lengths[i])
     private final long[] lengths;
     private final long size;
 
     public VipRange(Cidr range, List<Cidr> reserved) {
-        this.range = range.aligned();
-        long lo = Ipv4.unsigned(this.range.network()), hi = Ipv4.unsigned(this.range.last());
+        Cidr aligned = range.aligned();
+        long lo = Ipv4.unsigned(aligned.network()), hi = Ipv4.unsigned(aligned.last());
         List<long[]> cut = new ArrayList<>();
         for (Cidr r : reserved) {
             long a = Math.max(lo, Ipv4.unsigned(r.network())), b = Math.min(hi, Ipv4.unsigned(r.last()));
@@ -42,10 +41,6 @@ public final class VipRange {
 
     public static VipRange of(Network network) {
         return new VipRange(network.vip(), network.vipReserved());
-    }
-
-    public Cidr range() {
-        return range;
     }
 
     public long size() {

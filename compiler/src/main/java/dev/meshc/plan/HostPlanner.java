@@ -4,11 +4,8 @@ import dev.meshc.model.Encapsulation;
 import dev.meshc.model.Ipv4;
 import dev.meshc.model.Network;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -61,7 +58,7 @@ final class HostPlanner {
     static String tunnelAlias(Network net, VmPlan self) {
         String params = net.encapsulation().id() + " local " + ip(self.vm().underlay()) + " ttl " + TUNNEL_TTL
                 + (net.encapsulation() == Encapsulation.VXLAN ? " vni " + net.vni() + " port " + net.vxlanPort() + " mac " + self.mac() : "");
-        return "meshc:" + Sha.hex(params).substring(0, 16);
+        return "meshc:" + dev.meshc.model.Sha256.hex(params.getBytes(StandardCharsets.UTF_8)).substring(0, 16);
     }
 
     private static List<String> reserved(Network net) {
@@ -200,7 +197,7 @@ final class HostPlanner {
      * practice (40 bits); the rule's comment carries the readable name.
      */
     static String iptChain(Target t) {
-        return "MESHC-T-" + Sha.hex(t.key()).substring(0, 10).toUpperCase(java.util.Locale.ROOT);
+        return "MESHC-T-" + dev.meshc.model.Sha256.hex(t.key().getBytes(StandardCharsets.UTF_8)).substring(0, 10).toUpperCase(java.util.Locale.ROOT);
     }
 
     private static String ip(int a) {

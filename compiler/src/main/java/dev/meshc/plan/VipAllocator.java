@@ -1,9 +1,8 @@
 package dev.meshc.plan;
 
+import dev.meshc.model.Sha256;
 import dev.meshc.model.VipRange;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,7 +20,7 @@ public final class VipAllocator {
 
     public static int vip(VipRange usable, String name, int attempt) {
         String s = attempt == 0 ? name : name + "#" + attempt;
-        byte[] h = sha256(s.getBytes(StandardCharsets.UTF_8));
+        byte[] h = Sha256.of(s.getBytes(StandardCharsets.UTF_8));
         long u = 0;
         for (int i = 0; i < 8; i++) u = (u << 8) | (h[i] & 0xff);
         return usable.get(Long.remainderUnsigned(u, usable.size()));
@@ -45,18 +44,5 @@ public final class VipAllocator {
             }
         }
         return out;
-    }
-
-    /** One digest per thread: looking the algorithm up per name was a tenth of planning 5,000 services. */
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime has SHA-256", e);
-        }
-    });
-
-    private static byte[] sha256(byte[] b) {
-        return SHA256.get().digest(b); // digest() resets it for the next use
     }
 }

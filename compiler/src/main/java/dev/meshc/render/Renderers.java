@@ -24,8 +24,8 @@ public final class Renderers {
             new SingleFile("systemd-system/meshc.service", "systemd-system/meshc.service.ftl"),
             new ContainerFilesRenderer());
 
-    /** Fleet-wide templates (outside {@code hosts/}); the manifest is rendered by emit. */
-    static final List<String> FLEET_TEMPLATES = List.of("ansible/inventory.yml.ftl", "manifest.json.ftl");
+    /** Fleet-wide templates (outside {@code hosts/}); the manifest is written by emit/Manifest. */
+    static final List<String> FLEET_TEMPLATES = List.of("ansible/inventory.yml.ftl");
 
     /** Every template a compile renders (graph templates are not part of a compile), derived from the rows. */
     public static final List<String> TEMPLATES = templates();

@@ -24,4 +24,16 @@ class ReadmeTest {
         assertTrue(head.contains("mvn -B verify"), head);
         assertTrue(TestSupport.read(TestSupport.root().resolve(".ci/run")).contains("mvn -B verify"), ".ci/run runs the README's test command");
     }
+
+    /** ExitCode is the source: --help and the man page are generated from it; the README's sentence is held to it. */
+    @Test
+    void everyExitCodeIsInTheReadmeTheHelpAndTheManPage() {
+        String help = TestSupport.meshc("--help").out().replaceAll("\\s+", " "); // picocli wraps the footer
+        String man = ManPage.render();
+        ExitCode.MEANINGS.forEach((code, meaning) -> {
+            assertTrue(README.replace("\n", " ").contains("**" + code + "** " + ExitCode.brief(meaning)), "README lacks exit code " + code);
+            assertTrue(help.contains(" " + code + " " + ExitCode.brief(meaning)), "--help lacks exit code " + code + ":\n" + help);
+            assertTrue(man.contains(".TP\n.B " + code + "\n" + ManPage.esc(meaning) + "\n"), "the man page lacks exit code " + code);
+        });
+    }
 }

@@ -22,8 +22,8 @@ class DriftTest {
         Files.writeString(dir.resolve("hosts/a/same"), "same\n");
         Files.writeString(dir.resolve("hosts/a/changed"), "before\n");
         var c = new Drift.Comparison(dir, p -> p.endsWith("changed"));
-        for (Artifact a : List.of(Artifact.text("hosts/a/new", "n\n"), Artifact.text("hosts/a/same", "same\n"),
-                Artifact.text("hosts/a/changed", "after\n"))) {
+        for (Artifact a : List.of(OutputTreeTest.text("hosts/a/new", "n\n"), OutputTreeTest.text("hosts/a/same", "same\n"),
+                OutputTreeTest.text("hosts/a/changed", "after\n"))) {
             c.accept(a);
         }
         List<FileChange> changes = c.finish();
@@ -36,7 +36,7 @@ class DriftTest {
         assertNull(changes.get(2).before());
         // The diff's comparison keeps everything.
         var all = new Drift.Comparison(dir);
-        all.accept(Artifact.text("hosts/a/new", "n\n"));
+        all.accept(OutputTreeTest.text("hosts/a/new", "n\n"));
         assertArrayEquals("n\n".getBytes(StandardCharsets.UTF_8), all.finish().stream().filter(f -> f.path().equals("hosts/a/new"))
                 .findFirst().orElseThrow().after());
     }

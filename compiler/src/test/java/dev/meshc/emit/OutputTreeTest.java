@@ -17,49 +17,66 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OutputTreeTest {
 
+    static Artifact text(String path, String text) {
+        return new Artifact(path, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A complete output (the manifest among the artifacts) in one transaction, as a compile writes it. */
+    static OutputTree.Result write(OutputTree t, List<Artifact> artifacts) throws java.io.IOException {
+        try (OutputTree.Transaction tx = t.begin()) {
+            Artifact manifest = null;
+            for (Artifact a : artifacts) {
+                if (a.path().equals(Manifest.PATH)) manifest = a;
+                else tx.stage(a);
+            }
+            if (manifest == null) throw new java.io.IOException("no manifest among the artifacts");
+            return tx.commit(manifest);
+        }
+    }
+
     static List<Artifact> tree(String... pathsAndContents) {
         List<Artifact> out = new ArrayList<>();
         StringBuilder manifest = new StringBuilder("{\"files\": [");
         for (int i = 0; i < pathsAndContents.length; i += 2) {
-            out.add(Artifact.text(pathsAndContents[i], pathsAndContents[i + 1]));
+            out.add(text(pathsAndContents[i], pathsAndContents[i + 1]));
             manifest.append(i == 0 ? "" : ",").append("{\"path\": \"").append(pathsAndContents[i]).append("\"}");
         }
-        out.add(Artifact.text("manifest.json", manifest.append("],\n  \"generator\": \"meshc\",\n  \"meshc_version\": \"test\"\n}\n").toString()));
+        out.add(text("manifest.json", manifest.append("],\n  \"generator\": \"meshc\",\n  \"meshc_version\": \"test\"\n}\n").toString()));
         return out;
     }
 
     @Test
     void unchangedFilesAreNotRewritten(@TempDir Path out) throws Exception {
         OutputTree t = new OutputTree(out);
-        var first = t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "2\n"));
+        var first = write(t, tree("hosts/a/x", "1\n", "hosts/b/y", "2\n"));
         assertEquals(3, first.written().size());
         FileTime old = FileTime.fromMillis(1_000_000_000_000L);
         Files.setLastModifiedTime(out.resolve("hosts/a/x"), old);
-        var second = t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "3\n"));
+        var second = write(t, tree("hosts/a/x", "1\n", "hosts/b/y", "3\n"));
         assertEquals(List.of("hosts/b/y"), second.written()); // this test manifest lists paths only, so it is unchanged
         assertEquals(old, Files.getLastModifiedTime(out.resolve("hosts/a/x")), "mtime kept");
         assertEquals("3\n", Files.readString(out.resolve("hosts/b/y")));
-        var third = t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "3\n"));
+        var third = write(t, tree("hosts/a/x", "1\n", "hosts/b/y", "3\n"));
         assertEquals(List.of(), third.written());
     }
 
     @Test
     void removesOnlyWhatItsPreviousManifestListed(@TempDir Path out) throws Exception {
         OutputTree t = new OutputTree(out);
-        t.write(tree("hosts/a/x", "1\n", "hosts/b/y", "2\n"));
+        write(t, tree("hosts/a/x", "1\n", "hosts/b/y", "2\n"));
         Files.writeString(out.resolve("hosts/b/user-notes.txt"), "mine");
-        var r = t.write(tree("hosts/a/x", "1\n"));
+        var r = write(t, tree("hosts/a/x", "1\n"));
         assertEquals(List.of("hosts/b/y"), r.removed());
         assertFalse(Files.exists(out.resolve("hosts/b/y")));
         assertTrue(Files.exists(out.resolve("hosts/b/user-notes.txt")), "files meshc did not write are kept");
-        t.write(tree("hosts/a/z", "1\n"));
+        write(t, tree("hosts/a/z", "1\n"));
         assertFalse(Files.exists(out.resolve("hosts/a/x")));
     }
 
     @Test
     void aCommittedWriteInterruptedByACrashIsRolledForward(@TempDir Path out) throws Exception {
         OutputTree t = new OutputTree(out);
-        t.write(tree("a", "old\n", "b", "old\n"));
+        write(t, tree("a", "old\n", "b", "old\n"));
         // Simulate a kill right after the commit point: temp files and journal exist, nothing renamed.
         Files.writeString(out.resolve(".a" + OutputTree.TEMP_SUFFIX), "new\n");
         Files.writeString(out.resolve(".manifest.json" + OutputTree.TEMP_SUFFIX), "{\"files\": [{\"path\": \"a\"}]}\n");
@@ -73,7 +90,7 @@ class OutputTreeTest {
     @Test
     void anUncommittedWriteIsDiscarded(@TempDir Path out) throws Exception {
         OutputTree t = new OutputTree(out);
-        t.write(tree("a", "old\n"));
+        write(t, tree("a", "old\n"));
         Files.writeString(out.resolve(OutputTree.DIRTY), ""); // a write into an existing tree marks it before its first temp file
         Files.writeString(out.resolve(".a" + OutputTree.TEMP_SUFFIX), "half");
         t.recover();
@@ -93,8 +110,8 @@ class OutputTreeTest {
     @Test
     void aFileTheManifestVouchesForIsTrustedByItsStatAndAnEditedOneIsRestored(@TempDir Path out) throws Exception {
         byte[] one = "1\n".getBytes(StandardCharsets.UTF_8);
-        String sha = dev.meshc.render.ManifestRenderer.sha256(one);
-        Artifact manifest = Artifact.text("manifest.json", "{\"files\": [{\"path\": \"hosts/a/x\", \"sha256\": \"" + sha + "\"}],\n  \"generator\": \"meshc\",\n  \"x\": 0\n}\n");
+        String sha = dev.meshc.model.Sha256.hex(one);
+        Artifact manifest = text("manifest.json", "{\"files\": [{\"path\": \"hosts/a/x\", \"sha256\": \"" + sha + "\"}],\n  \"generator\": \"meshc\",\n  \"x\": 0\n}\n");
         OutputTree t = new OutputTree(out);
         try (var tx = t.begin()) {
             tx.stage(new Artifact("hosts/a/x", one), sha);
@@ -128,7 +145,7 @@ class OutputTreeTest {
 
     @Test
     void aFirstWriteIsStagedAsAWholeAndLeavesNoBookkeepingBehind(@TempDir Path out) throws Exception {
-        var r = new OutputTree(out).write(tree("hosts/a/x", "1\n", "hosts/b/y", "2\n", "ansible/inventory.yml", "3\n"));
+        var r = write(new OutputTree(out), tree("hosts/a/x", "1\n", "hosts/b/y", "2\n", "ansible/inventory.yml", "3\n"));
         assertEquals(List.of("ansible/inventory.yml", "hosts/a/x", "hosts/b/y", "manifest.json"), r.written());
         assertEquals("2\n", Files.readString(out.resolve("hosts/b/y")));
         try (var s = Files.list(out)) {
@@ -186,7 +203,7 @@ class OutputTreeTest {
             Thread th = new Thread(() -> {
                 try {
                     go.await();
-                    new OutputTree(out).write(mine);
+                    write(new OutputTree(out), mine);
                 } catch (Throwable e) {
                     synchronized (errors) { errors.add(e); }
                 }
@@ -211,7 +228,7 @@ class OutputTreeTest {
         for (String bad : List.of("../x", "/etc/x", "a/../../x", "a//b", "")) assertFalse(OutputTree.isSafeRelative(bad), bad);
         assertTrue(OutputTree.isSafeRelative("hosts/vm-a/nftables/meshc.nft"));
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
-                () -> new OutputTree(out).write(List.of(new Artifact("../escape", "x".getBytes(StandardCharsets.UTF_8)))));
+                () -> write(new OutputTree(out), List.of(new Artifact("../escape", "x".getBytes(StandardCharsets.UTF_8)))));
     }
 
     private static List<String> listing(Path dir) throws Exception {
@@ -232,7 +249,7 @@ class OutputTreeTest {
         List<String> before = listing(dir);
         for (Path out : List.of(etc, web, file, link)) {
             var e = org.junit.jupiter.api.Assertions.assertThrows(OutputTree.NotOwned.class,
-                    () -> new OutputTree(out).write(tree("hosts/a/x", "1\n")), out.toString());
+                    () -> write(new OutputTree(out), tree("hosts/a/x", "1\n")), out.toString());
             assertTrue(e.getMessage().startsWith(out.toString()), e.getMessage());
         }
         assertEquals(before, listing(dir), "nothing written, not even the lock file");
@@ -256,10 +273,10 @@ class OutputTreeTest {
         Path dots = Files.createDirectories(dir.resolve("repo-out"));
         Files.writeString(dots.resolve(".gitkeep"), "");
         Files.createDirectories(dots.resolve("lost+found")); // OUT is a file system of its own
-        new OutputTree(dots).write(tree("hosts/a/x", "1\n"));
+        write(new OutputTree(dots), tree("hosts/a/x", "1\n"));
         Files.writeString(dots.resolve("hosts/a/notes.txt"), "mine");
         Files.writeString(dots.resolve("README"), "mine"); // beside a tree meshc owns: kept, not a reason to refuse
-        new OutputTree(dots).write(tree("hosts/a/x", "2\n"));
+        write(new OutputTree(dots), tree("hosts/a/x", "2\n"));
         assertEquals("2\n", Files.readString(dots.resolve("hosts/a/x")));
         // A manifest reformatted by hand is still recognised (parsed whole).
         Path reformatted = Files.createDirectories(dir.resolve("reformatted"));
@@ -273,18 +290,42 @@ class OutputTreeTest {
         Files.writeString(killed.resolve("hosts/a/x"), "1\n");
         Files.writeString(killed.resolve(OutputTree.STAGE + "/manifest.json"), new String(tree("hosts/a/x", "1\n").get(1).bytes(), StandardCharsets.UTF_8));
         Files.writeString(killed.resolve(OutputTree.JOURNAL), "M hosts\nM manifest.json\n");
-        new OutputTree(killed).write(tree("hosts/a/x", "1\n"));
-        assertTrue(PreviousManifest.isMeshc(killed));
+        write(new OutputTree(killed), tree("hosts/a/x", "1\n"));
+        assertTrue(Manifest.isMeshc(killed));
         assertFalse(Files.exists(killed.resolve(OutputTree.JOURNAL)));
     }
 
     @Test
     void aWriteThatFailsRemovesTheDirectoriesItCreated(@TempDir Path out) throws Exception {
-        new OutputTree(out).write(tree("hosts/a/x", "1\n"));
+        write(new OutputTree(out), tree("hosts/a/x", "1\n"));
         Files.writeString(out.resolve("hosts/b"), "a file of the user's where meshc needs a directory");
         List<String> before = listing(out);
         List<Artifact> next = new ArrayList<>(tree("hosts/a/x", "1\n", "hosts/new/deep/y", "2\n", "hosts/b/z", "3\n"));
-        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> new OutputTree(out).write(next));
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> write(new OutputTree(out), next));
         assertEquals(before, listing(out), "the old tree, without hosts/new");
+    }
+
+    @Test
+    void aJournalLineItCannotReadStopsTheRecoveryAndDeletesNothing(@TempDir Path out) throws Exception {
+        OutputTree t = new OutputTree(out);
+        write(t, tree("a", "old\n", "b", "old\n"));
+        // An operation letter meshc never writes: it once fell through to "delete".
+        Files.writeString(out.resolve(OutputTree.JOURNAL), "R a\nX b\n");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(Journal.Unreadable.class, t::recover);
+        assertTrue(e.getMessage().contains(":2: not a journal line meshc writes: 'X b'"), e.getMessage());
+        assertEquals("old\n", Files.readString(out.resolve("b")));
+        assertTrue(Files.exists(out.resolve(OutputTree.JOURNAL)), "left for a person to look at");
+    }
+
+    @Test
+    void aJournalIsReadBackAsWritten() throws Exception {
+        Journal j = new Journal(List.of(new Journal.Op(Journal.Kind.FROM_STAGE, "hosts"), new Journal.Op(Journal.Kind.RENAME, "hosts/a/x"),
+                new Journal.Op(Journal.Kind.DELETE, "hosts/b/y"), new Journal.Op(Journal.Kind.RENAME, Manifest.PATH)));
+        assertEquals("M hosts\nR hosts/a/x\nD hosts/b/y\nR manifest.json\n", j.encode());
+        assertEquals(j, Journal.parse(j.encode(), "j"));
+        assertEquals(new Journal(List.of()), Journal.parse("", "j"));
+        for (String bad : List.of("R ../etc/passwd\n", "D\n", "Rhosts/a\n", "r hosts/a\n")) {
+            org.junit.jupiter.api.Assertions.assertThrows(Journal.Unreadable.class, () -> Journal.parse(bad, "j"), bad);
+        }
     }
 }

@@ -50,21 +50,43 @@ class DeterminismTest {
         String lock = TestSupport.read(TestSupport.example(example).resolveSibling("meshc.lock"));
         Map<String, byte[]> reference = TestSupport.compile("inventory.yml", yaml, lock);
         Object tree = new Load(LoadSettings.builder().setSchema(new CoreSchema()).build()).loadFromString(yaml);
+        Dump dump = new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build());
         for (long seed = 1; seed <= 5; seed++) {
-            String shuffled = new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build())
-                    .dumpToString(shuffle(tree, new Random(seed)));
-            assertTrue(!shuffled.equals(yaml));
-            assertSameTree(reference, TestSupport.compile("inventory.yml", shuffled, lock));
+            Object shuffled = shuffle(tree, new Random(seed));
+            assertEveryMapReordered(tree, shuffled, "/");
+            assertSameTree(reference, TestSupport.compile("inventory.yml", dump.dumpToString(shuffled), lock));
         }
     }
 
+    /** Every map of two or more keys has its keys in another order (else the test above would prove nothing). */
+    static void assertEveryMapReordered(Object original, Object shuffled, String at) {
+        if (original instanceof Map<?, ?> m) {
+            Map<?, ?> s = (Map<?, ?>) shuffled;
+            assertEquals(m.keySet(), s.keySet(), at);
+            if (m.size() >= 2) {
+                assertTrue(!new ArrayList<>(m.keySet()).equals(new ArrayList<>(s.keySet())), "not reordered: " + at + " " + m.keySet());
+            }
+            m.forEach((k, v) -> assertEveryMapReordered(v, s.get(k), at + k + "/"));
+        } else if (original instanceof List<?> l) {
+            for (int i = 0; i < l.size(); i++) assertEveryMapReordered(l.get(i), ((List<?>) shuffled).get(i), at + i + "/");
+        }
+    }
+
+    /** Every map's entries in a new random order, never the one they had (a shuffle may draw the identity). */
     @SuppressWarnings("unchecked")
     static Object shuffle(Object node, Random rnd) {
         if (node instanceof Map<?, ?> m) {
             List<Map.Entry<Object, Object>> entries = new ArrayList<>(((Map<Object, Object>) m).entrySet());
+            List<Map.Entry<Object, Object>> before = List.copyOf(entries);
             Collections.shuffle(entries, rnd);
+            if (entries.size() >= 2 && entries.equals(before)) Collections.rotate(entries, 1);
             Map<Object, Object> out = new LinkedHashMap<>();
             for (var e : entries) out.put(e.getKey(), shuffle(e.getValue(), rnd));
+            return out;
+        }
+        if (node instanceof List<?> l) {
+            List<Object> out = new ArrayList<>();
+            for (Object o : l) out.add(shuffle(o, rnd));
             return out;
         }
         return node;

@@ -1,11 +1,12 @@
 package dev.meshc.golden;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.meshc.TestSupport;
-import java.io.File;
+import dev.meshc.emit.Drift;
+import dev.meshc.emit.FileChange;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,19 +15,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.approvaltests.Approvals;
-import org.approvaltests.core.ApprovalWriter;
-import org.approvaltests.core.Options;
-import org.approvaltests.core.VerifyResult;
-import org.approvaltests.namer.ApprovalNamer;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
  * {@code golden/<example>/} mirrors exactly what {@code compile} writes for
- * {@code examples/<example>/inventory.yml}: the same set of files, byte for byte. Approved with
- * ApprovalTests; to re-approve on purpose run with
- * {@code APPROVAL_TESTS_USE_REPORTER=org.approvaltests.reporters.AutoApproveReporter}.
+ * {@code examples/<example>/inventory.yml}: the same set of files, byte for byte. A difference fails
+ * with the unified diff {@code meshc check} would print ({@code a/} = golden, {@code b/} = produced),
+ * and the produced file is left under {@code compiler/target/golden-received/}. To re-approve on
+ * purpose, run with {@code APPROVAL_TESTS_USE_REPORTER=org.approvaltests.reporters.AutoApproveReporter}
+ * (the variable ApprovalTests reads, kept so the README's command still works).
  */
 class GoldenFilesTest {
 
@@ -39,10 +38,31 @@ class GoldenFilesTest {
             tests.add(DynamicTest.dynamicTest(example + ": no stale golden files", () ->
                     assertEquals(new TreeSet<>(List.of()), stale(golden, produced), "golden files no longer produced")));
             produced.forEach((path, bytes) -> tests.add(DynamicTest.dynamicTest(example + "/" + path,
-                    () -> Approvals.verify(new BytesWriter(bytes), new GoldenNamer(golden, path),
-                            new Options().withComparator(GoldenFilesTest::sameBytes)))));
+                    () -> verify(golden, path, bytes, autoApprove()))));
         }
         return tests.stream();
+    }
+
+    static boolean autoApprove() {
+        String reporter = System.getenv("APPROVAL_TESTS_USE_REPORTER");
+        return reporter != null && reporter.contains("AutoApproveReporter");
+    }
+
+    /** Byte-exact (CRLF or a missing final newline is a difference); on a difference, the diff is the message. */
+    static void verify(Path golden, String path, byte[] produced, boolean approve) throws IOException {
+        Path approved = golden.resolve(path);
+        byte[] old = Files.isRegularFile(approved) ? Files.readAllBytes(approved) : null;
+        if (old != null && Arrays.equals(old, produced)) return;
+        if (approve) {
+            Files.createDirectories(approved.getParent());
+            Files.write(approved, produced);
+            return;
+        }
+        Path received = TestSupport.root().resolve("compiler/target/golden-received").resolve(golden.getFileName()).resolve(path);
+        Files.createDirectories(received.getParent());
+        Files.write(received, produced);
+        FileChange change = new FileChange(path, old == null ? FileChange.Kind.ADDED : FileChange.Kind.CHANGED, old, produced);
+        fail(approved + " differs from what compile writes (" + received + "):\n" + Drift.unifiedDiff(List.of(change)));
     }
 
     private static TreeSet<String> stale(Path golden, Map<String, byte[]> produced) throws IOException {
@@ -55,75 +75,19 @@ class GoldenFilesTest {
         return out;
     }
 
-    /** Byte-exact: the default comparator forgives CRLF and a missing final newline; output must not. */
-    private static VerifyResult sameBytes(File received, File approved) {
-        try {
-            return approved.exists() && Arrays.equals(Files.readAllBytes(received.toPath()), Files.readAllBytes(approved.toPath()))
-                    ? VerifyResult.SUCCESS : VerifyResult.FAILURE;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Writes the artifact's bytes as they are. */
-    private record BytesWriter(byte[] bytes) implements ApprovalWriter {
-        @Override
-        public File writeReceivedFile(File received) {
-            try {
-                Files.createDirectories(received.toPath().getParent());
-                Files.write(received.toPath(), bytes);
-                return received;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        @Override
-        public String getFileExtensionWithDot() {
-            return "";
-        }
-    }
-
-    /** Approved file = {@code golden/<example>/<path>}; received files go under target/, never into golden/. */
-    private static final class GoldenNamer implements ApprovalNamer {
-        private final Path golden;
-        private final String path;
-        private String extra = "";
-
-        GoldenNamer(Path golden, String path) {
-            this.golden = golden;
-            this.path = path;
-        }
-
-        @Override
-        public File getApprovedFile(String ext) {
-            return golden.resolve(path).toFile();
-        }
-
-        @Override
-        public File getReceivedFile(String ext) {
-            return TestSupport.root().resolve("compiler/target/golden-received").resolve(golden.getFileName()).resolve(path).toFile();
-        }
-
-        @Override
-        public String getApprovalName() {
-            return path;
-        }
-
-        @Override
-        public String getSourceFilePath() {
-            return golden.toString();
-        }
-
-        @Override
-        public ApprovalNamer addAdditionalInformation(String info) {
-            extra = info;
-            return this;
-        }
-
-        @Override
-        public String getAdditionalInformation() {
-            return extra;
-        }
+    /** The failure is a readable diff, for a file without an extension too (ApprovalTests' reporter threw on those). */
+    @Test
+    void aDifferenceFailsWithAUnifiedDiff(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path golden = Files.createDirectories(dir.resolve("example"));
+        Files.createDirectories(golden.resolve("hosts/vm-a/containers/c"));
+        Files.writeString(golden.resolve("hosts/vm-a/containers/c/hosts"), "169.254.0.1 db.internal\n");
+        byte[] produced = "169.254.0.2 db.internal\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                () -> verify(golden, "hosts/vm-a/containers/c/hosts", produced, false));
+        String diff = "--- a/hosts/vm-a/containers/c/hosts\n+++ b/hosts/vm-a/containers/c/hosts\n@@ -1,1 +1,1 @@\n"
+                + "-169.254.0.1 db.internal\n+169.254.0.2 db.internal\n";
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().endsWith(diff), e.getMessage());
+        verify(golden, "hosts/vm-a/containers/c/hosts", produced, true); // approving writes the golden file
+        verify(golden, "hosts/vm-a/containers/c/hosts", produced, false);
     }
 }
