@@ -10,9 +10,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Gives every container an index (DESIGN §3): pinned indices first, then what the lock recorded
- * for the same VM, then the lowest free index for new or moved containers. So adding or removing
- * a container never changes another's address; only a newly pinned index can displace a locked one.
+ * Gives every container an index (docs/design.md, "The lock"): pinned indices first, then what the lock
+ * recorded for the same VM, then, for a container whose locked VM is no longer in the inventory (a VM
+ * renamed), its locked index if free, then the lowest free index for new or moved containers. So adding
+ * or removing a container never changes another's address; only a newly pinned index can displace a locked one.
  */
 public final class IndexAllocator {
     /** The new lock, and the containers that lost their locked index to a pin (worth a warning). */
@@ -32,6 +33,7 @@ public final class IndexAllocator {
             }
         }
         List<String> displaced = new ArrayList<>();
+        List<Container> fromVanished = new ArrayList<>();
         List<Container> fresh = new ArrayList<>();
         for (Container c : inv.containers().values()) {
             if (c.index() != null) continue;
@@ -41,9 +43,27 @@ public final class IndexAllocator {
                 u.set(e.index());
                 out.put(c.name(), e);
             } else {
-                if (e != null && e.vm().equals(c.vm()) && e.index() <= capacity) displaced.add(c.name());
-                fresh.add(c);
+                if (e != null && e.vm().equals(c.vm()) && e.index() <= capacity) {
+                    displaced.add(c.name());
+                    fresh.add(c);
+                } else if (e != null && !inv.vms().containsKey(e.vm()) && e.index() <= capacity) {
+                    fromVanished.add(c);
+                } else {
+                    fresh.add(c);
+                }
             }
+        }
+        // A container whose locked VM is gone from the inventory keeps its index where it is now, if free:
+        // a VM renamed in place (same underlay address) keeps its containers' addresses.
+        for (Container c : fromVanished) {
+            int k = old.entries().get(c.name()).index();
+            BitSet u = used.get(c.vm());
+            if (u.get(k)) {
+                fresh.add(c);
+                continue;
+            }
+            u.set(k);
+            out.put(c.name(), new Lock.Entry(c.vm(), k));
         }
         for (Container c : fresh) {
             BitSet u = used.get(c.vm());
