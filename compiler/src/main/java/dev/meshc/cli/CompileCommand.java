@@ -55,7 +55,7 @@ final class CompileCommand implements Callable<Integer> {
         Frontend.Result r = input.run();
         Inputs in = input.inputs;
         if (!r.ok()) {
-            Main.report(common, in, r.diagnostics());
+            Main.report(common, in, r.diagnostics(), r.skipped());
             return ExitCode.INVALID;
         }
         Plan plan = r.plan().get();

@@ -63,7 +63,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (inventory != null) {
             Inputs in = new Inputs(inventory, lock);
             Frontend.Result r = in.run();
-            Main.report(common, in, r.diagnostics());
+            Main.report(common, in, r.diagnostics(), r.skipped());
             if (!r.ok()) return ExitCode.INVALID;
             plan = r.plan().get();
             underlay = plan.layout().underlay();

@@ -1,4 +1,4 @@
-package dev.meshc.validate;
+package dev.meshc.diag;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -9,8 +9,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * "did you mean" for misspelt references: the closest known name within edit distance 2, ties going
- * to the name that comes first in the collection's order.
+ * "did you mean" for misspelt names and keys: the closest known name within edit distance 2, when it
+ * is the only one that close. When several are equally close (node5 among node1..node4) naming one
+ * would be a guess, so nothing is suggested; the caller may list the names instead. Callers pass only
+ * names that are themselves valid, so a suggestion is never something that would fail again.
  *
  * <p>Comparing each wrong name with every known one cost 23 s for an inventory of 5,000 services whose
  * 50,000 containers all named a missing service. Two names within edit distance 2 become equal after
@@ -18,26 +20,31 @@ import java.util.Set;
  * one side), so the known names are indexed by their deletion variants (built on the first miss) and a
  * wrong name is compared only with the names that share one of its variants; answers are memoised.
  */
-final class Suggest {
+public final class Suggest {
     static final int MAX_DISTANCE = 2;
     /** Longer names are not compared (hostile input must not cost quadratic time per name). */
     static final int MAX_LENGTH = 64;
 
     private final List<String> known;
     private Map<String, List<Integer>> byVariant;
-    private final Map<String, String> answers = new HashMap<>();
+    private final Map<String, java.util.Optional<String>> answers = new HashMap<>();
 
-    Suggest(Collection<String> known) {
+    public Suggest(Collection<String> known) {
         this.known = List.copyOf(known);
     }
 
     /** "; did you mean 'x'?" or the empty string. */
-    String among(String wrong) {
-        return answers.computeIfAbsent(wrong, this::closest);
+    public String among(String wrong) {
+        return closest(wrong).map(best -> "; did you mean '" + best + "'?").orElse("");
     }
 
-    private String closest(String wrong) {
-        if (wrong.length() > MAX_LENGTH) return "";
+    /** The one closest known name; empty when none is close or several are equally close. */
+    public java.util.Optional<String> closest(String wrong) {
+        return answers.computeIfAbsent(wrong, this::find);
+    }
+
+    private java.util.Optional<String> find(String wrong) {
+        if (wrong.length() > MAX_LENGTH) return java.util.Optional.empty();
         if (byVariant == null) {
             byVariant = new HashMap<>();
             for (int i = 0; i < known.size(); i++) {
@@ -46,16 +53,21 @@ final class Suggest {
             }
         }
         int best = -1, bestDistance = MAX_DISTANCE + 1;
+        boolean tied = false;
         for (String v : variants(wrong)) {
             for (int i : byVariant.getOrDefault(v, List.of())) {
+                if (i == best) continue;
                 int d = distance(wrong, known.get(i), MAX_DISTANCE + 1);
-                if (d < bestDistance || d == bestDistance && i < best) {
+                if (d < bestDistance) {
                     best = i;
                     bestDistance = d;
+                    tied = false;
+                } else if (d == bestDistance && d <= MAX_DISTANCE) {
+                    tied = true;
                 }
             }
         }
-        return best < 0 ? "" : "; did you mean '" + known.get(best) + "'?";
+        return best < 0 || tied ? java.util.Optional.empty() : java.util.Optional.of(known.get(best));
     }
 
     /** The name and every string made from it by deleting one or two characters. */

@@ -1,4 +1,4 @@
-package dev.meshc.validate;
+package dev.meshc.diag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -15,18 +15,21 @@ import org.junit.jupiter.api.Test;
 /** The indexed "did you mean" gives exactly what comparing with every known name gives. */
 class SuggestTest {
 
-    /** The oracle: every known name compared, the first in order with the smallest distance ≤ 2 wins. */
+    /** The oracle: every known name compared; the one name at the smallest distance ≤ 2, or nothing on a tie. */
     static String bruteForce(String wrong, List<String> known) {
         String best = null;
-        int bestDistance = Suggest.MAX_DISTANCE + 1;
+        int bestDistance = Suggest.MAX_DISTANCE + 1, atBest = 0;
         for (String k : known) {
-            int d = Suggest.distance(wrong, k, bestDistance);
+            int d = Suggest.distance(wrong, k, Suggest.MAX_DISTANCE + 1);
             if (d < bestDistance) {
                 best = k;
                 bestDistance = d;
+                atBest = 1;
+            } else if (d == bestDistance && d <= Suggest.MAX_DISTANCE) {
+                atBest++;
             }
         }
-        return best == null ? "" : "; did you mean '" + best + "'?";
+        return best == null || atBest > 1 ? "" : "; did you mean '" + best + "'?";
     }
 
     @Provide
@@ -53,7 +56,10 @@ class SuggestTest {
         assertEquals("; did you mean 'cache'?", s.among("cahce"));
         assertEquals("", s.among("frontend"));
         assertEquals("", s.among("x".repeat(1000)));
-        Suggest tie = new Suggest(List.of("ab", "ba")); // "aa" is one substitution from both: the first wins
-        assertEquals("; did you mean 'ab'?", tie.among("aa"));
+        Suggest tie = new Suggest(List.of("ab", "ba")); // "aa" is one substitution from both: a guess, so nothing
+        assertEquals("", tie.among("aa"));
+        Suggest nodes = new Suggest(List.of("node1", "node2", "node3", "node4"));
+        assertEquals("", nodes.among("node5"), "node1..node4 are all one substitution away");
+        assertEquals("; did you mean 'node2'?", nodes.among("nod2"));
     }
 }

@@ -111,8 +111,10 @@ class PositionsTest {
     void aDuplicateKeyNamesWhereTheFirstOneIs() {
         String yaml = "vms:\n  x: [1]\n  list:\n    - {a: 1}\n    - {b: 2, b: 3}\n";
         Diagnostics d = new Diagnostics();
-        assertTrue(new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), d).isEmpty());
-        assertEquals("f.yml:5:14: error[Y101]: duplicate key 'b' (first at 5:8)", d.sorted().get(0).toString());
+        SourceTree t = new YamlReader(InputLimits.DEFAULT).read("f.yml", yaml.getBytes(StandardCharsets.UTF_8), d).orElseThrow();
+        assertEquals("f.yml:5:14: error[Y101]: duplicate key 'b' (first at 5:8); the second is ignored", d.sorted().get(0).toString());
+        assertEquals(2, t.root().at("/vms/list/1/b").asInt(), "the first value stands");
+        assertEquals(new SourceSpan("f.yml", 5, 11), t.valueAt("/vms/list/1/b"), "positions stay those of the kept value");
     }
 
     private static SourceTree tree(String yaml) {

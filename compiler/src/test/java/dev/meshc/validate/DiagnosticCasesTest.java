@@ -34,8 +34,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The diagnostic corpus: every file in test resources {@code cases/} states on its first lines what
  * meshc must report for it, one {@code # expect: CODE LINE:COL} line per diagnostic (errors and
  * warnings; {@code # expect: CODE} for a diagnostic about the whole file), or {@code # expect: valid}.
+ * A quoted text after the position, {@code # expect: R403 18:29 "did you mean 'vm-a'?"}, must appear in
+ * that diagnostic's message.
  * A case must get exactly those diagnostics, nothing more; through the CLI it must exit 1 (0 without
- * errors), print no stack trace and write nothing. To add a case, add a file.
+ * errors), print no stack trace and write nothing. To add a case, add a file. After a deliberate change of
+ * what meshc reports, {@code mvn test -Dtest=DiagnosticCasesTest#rewriteExpectations -Dcases.rewrite=true}
+ * rewrites every file's expect lines from what it now reports: review that diff like a golden-file diff.
  *
  * <p>Codes that a committed file cannot show (a file too large to commit, invalid UTF-8, a lock, size
  * limits) have generated cases below, listed in {@link #GENERATED}; together with the corpus they must
@@ -43,7 +47,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DiagnosticCasesTest {
     static final Path CORPUS = TestSupport.root().resolve("compiler/src/test/resources/cases");
-    private static final Pattern EXPECT = Pattern.compile("# expect: ([A-Z][0-9]{3})(?: ([0-9]+):([0-9]+))?");
+    private static final Pattern EXPECT = Pattern.compile("# expect: ([A-Z][0-9]{3})(?: ([0-9]+):([0-9]+))?(?: \"(.*)\")?");
 
     /** Codes shown by generated cases, with the test that shows each (it must exist in this class). */
     static final Map<Code, String> GENERATED = Map.of(
@@ -56,7 +60,7 @@ class DiagnosticCasesTest {
             Code.L502, "pinningALockedIndexDisplacesWithL502");
 
     /** One corpus file and what it must produce, as {@code CODE LINE:COL} strings. */
-    record Case(String file, List<String> expected) {
+    record Case(String file, List<String> expected, Map<String, String> texts) {
         @Override
         public String toString() {
             return file;
@@ -78,6 +82,7 @@ class DiagnosticCasesTest {
     static Case parse(Path file) {
         String text = TestSupport.read(file).replace("\ufeff", "");
         List<String> expected = new ArrayList<>();
+        Map<String, String> texts = new TreeMap<>();
         boolean valid = false;
         for (String line : text.split("\n")) {
             if (!line.startsWith("# expect:")) break;
@@ -88,11 +93,13 @@ class DiagnosticCasesTest {
             Matcher m = EXPECT.matcher(line);
             if (!m.matches()) throw new AssertionError(file.getFileName() + ": cannot read '" + line + "'");
             Code.valueOf(m.group(1)); // an unknown code fails here
-            expected.add(m.group(1) + " " + (m.group(2) == null ? "0:0" : m.group(2) + ":" + m.group(3)));
+            String at = m.group(1) + " " + (m.group(2) == null ? "0:0" : m.group(2) + ":" + m.group(3));
+            expected.add(at);
+            if (m.group(4) != null) texts.put(at, m.group(4));
         }
         if (expected.isEmpty() && !valid) throw new AssertionError(file.getFileName() + " states no expectation on its first line");
         expected.sort(null);
-        return new Case(file.getFileName().toString(), List.copyOf(expected));
+        return new Case(file.getFileName().toString(), List.copyOf(expected), texts);
     }
 
     static List<String> reported(List<Diagnostic> diags) {
@@ -107,6 +114,8 @@ class DiagnosticCasesTest {
         assertEquals(c.expected(), reported(r.diagnostics()), () -> c.file() + ":\n" + String.join("\n",
                 r.diagnostics().stream().map(Diagnostic::toString).toList()));
         assertEquals(!c.hasErrors(), r.ok(), "errors stop the pipeline, warnings do not");
+        c.texts().forEach((at, text) -> assertTrue(r.diagnostics().stream().anyMatch(d -> reported(List.of(d)).get(0).equals(at)
+                && d.message().contains(text)), () -> c.file() + ": " + at + " must say \"" + text + "\": " + r.diagnostics()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -134,6 +143,33 @@ class DiagnosticCasesTest {
             var f = TestSupport.meshc("validate", inv.toString(), "--format", format);
             assertEquals(1, f.code());
             for (String e : c.expected()) assertTrue(f.out().contains(e.substring(0, 4)), f.out());
+        }
+    }
+
+    @Test
+    void rewriteExpectations() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("cases.rewrite"), "only on request");
+        for (Case c : cases()) {
+            Path file = CORPUS.resolve(c.file());
+            for (int round = 0; round < 3; round++) { // the header's length moves positions: repeat until stable
+                byte[] bytes = Files.readAllBytes(file);
+                boolean bom = bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF;
+                String text = new String(bytes, StandardCharsets.UTF_8).replace("\ufeff", "");
+                List<String> lines = new ArrayList<>(Arrays.asList(text.split("\n", -1)));
+                while (!lines.isEmpty() && lines.get(0).startsWith("# expect:")) lines.remove(0);
+                List<Diagnostic> diags = Frontend.run(c.file(), bytes, c.file() + ".lock", null).diagnostics();
+                Map<String, String> texts = parse(file).texts(); // kept where code and position still match
+                List<String> header = new ArrayList<>();
+                for (Diagnostic d : diags) {
+                    String at = reported(List.of(d)).get(0);
+                    String said = texts.get(at);
+                    header.add("# expect: " + d.code().name() + (d.at().hasPosition() ? " " + d.at().line() + ":" + d.at().column() : "")
+                            + (said != null ? " \"" + said + "\"" : ""));
+                }
+                if (header.isEmpty()) header.add("# expect: valid");
+                header.addAll(lines);
+                Files.writeString(file, (bom ? "\ufeff" : "") + String.join("\n", header), StandardCharsets.UTF_8);
+            }
         }
     }
 
