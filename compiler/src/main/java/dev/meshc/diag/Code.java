@@ -56,7 +56,8 @@ public enum Code {
     // The lock file
     L500(Severity.ERROR, "the lock file cannot be read"),
     L501(Severity.ERROR, "the lock would change but --locked was given"),
-    L502(Severity.WARNING, "a newly pinned index displaced a container's locked index (warning)");
+    L502(Severity.WARNING, "a newly pinned index displaced a container's locked index (warning)"),
+    L503(Severity.WARNING, "no lock file, but the output directory holds an earlier compile: indices are assigned afresh (warning)");
 
     private final Severity severity;
     private final String summary;

@@ -49,7 +49,7 @@ class DiagnosticCasesTest {
     static final Path CORPUS = TestSupport.root().resolve("compiler/src/test/resources/cases");
     private static final Pattern EXPECT = Pattern.compile("# expect: ([A-Z][0-9]{3})(?: ([0-9]+):([0-9]+))?(?: \"(.*)\")?");
 
-    /** Codes shown by generated cases, with the test that shows each (it must exist in this class). */
+    /** Codes shown by generated cases, with the test that shows each (in this class or DayTwoTest). */
     static final Map<Code, String> GENERATED = Map.of(
             Code.Y103, "oversizedInputIsY103",
             Code.Y107, "invalidUtf8IsY107AtTheByte",
@@ -57,7 +57,8 @@ class DiagnosticCasesTest {
             Code.N311, "moreThan1025VmsWarnN311",
             Code.L500, "malformedLockIsL500AtItsLine",
             Code.L501, "lockedCompileThatWouldChangeTheLockIsL501",
-            Code.L502, "pinningALockedIndexDisplacesWithL502");
+            Code.L502, "pinningALockedIndexDisplacesWithL502",
+            Code.L503, "compilingWithoutTheLockIntoAnEarlierOutputWarnsL503");
 
     /** One corpus file and what it must produce, as {@code CODE LINE:COL} strings. */
     record Case(String file, List<String> expected, Map<String, String> texts) {
@@ -183,6 +184,7 @@ class DiagnosticCasesTest {
         assertEquals(Set.of(), missing, "codes without a case in " + CORPUS + " or a generated one");
         Set<String> methods = new java.util.HashSet<>();
         for (var m : DiagnosticCasesTest.class.getDeclaredMethods()) methods.add(m.getName());
+        for (var m : dev.meshc.cli.DayTwoTest.class.getDeclaredMethods()) methods.add(m.getName());
         for (var e : new TreeMap<>(GENERATED).entrySet()) assertTrue(methods.contains(e.getValue()), e + ": no such test");
     }
 
