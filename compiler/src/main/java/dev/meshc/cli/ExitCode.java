@@ -1,6 +1,6 @@
 package dev.meshc.cli;
 
-/** The contract's exit codes (DESIGN §4). */
+/** The exit codes of docs/design.md ("Command line"; DesignDocTest checks that table against these). */
 public final class ExitCode {
     public static final int OK = 0;
     public static final int INVALID = 1;
