@@ -46,6 +46,9 @@ final class CompileCommand implements Callable<Integer> {
             + " since the last compile into OUT (restores files edited or deleted by hand there).")
     boolean full;
 
+    @Option(names = "--prune-other-hosts", description = "With --host: allow removing the files of other hosts that an earlier compile wrote into OUT.")
+    boolean pruneOtherHosts;
+
     @Mixin
     CommonOptions common;
 
@@ -58,14 +61,15 @@ final class CompileCommand implements Callable<Integer> {
         Frontend.Result r = input.run();
         Inputs in = input.inputs;
         if (!r.ok()) {
-            Main.report(common, in, r.diagnostics());
+            Main.report(common, in, r.diagnostics(), r.skipped());
             return ExitCode.INVALID;
         }
         Plan plan = r.plan().get();
         boolean lockChanged = r.lockChanged(); // compares 100,000 entries at the largest fleets: once
         if (locked && lockChanged) {
             List<Diagnostic> all = new ArrayList<>(r.diagnostics());
-            all.add(Diagnostic.error(Code.L501, SourceSpan.file(in.lockLabel()), lockChangeSummary(r)));
+            int line = in.lockText == null ? 0 : firstDifferentLine(in.lockText, LockFile.format(plan.lock()));
+            all.add(Diagnostic.error(Code.L501, new SourceSpan(in.lockLabel(), line, line > 0 ? 1 : 0), lockChangeSummary(r)));
             Main.report(common, in, all);
             return ExitCode.DRIFT;
         }
@@ -78,6 +82,16 @@ final class CompileCommand implements Callable<Integer> {
                 return ExitCode.USAGE;
             }
         }
+        if (!hosts.isEmpty() && !pruneOtherHosts) {
+            List<String> others = otherHosts(out, selected);
+            if (!others.isEmpty()) {
+                Main.err().println("meshc compile: " + out + " holds the files of other hosts (" + String.join(", ", others.subList(0, Math.min(5, others.size())))
+                        + (others.size() > 5 ? ", ..." : "") + ") that an earlier compile wrote; compile --host " + String.join(" --host ", selected)
+                        + " would remove them. Give each host's compile its own OUT, or pass --prune-other-hosts");
+                return ExitCode.USAGE;
+            }
+        }
+        Main.report(common, in, missingLock(in, out, plan));
         long containers = 0;
         for (String h : selected) containers += plan.containersByVm().getOrDefault(h, List.of()).size();
         long capacity = capacity(Runtime.getRuntime().maxMemory());
@@ -135,6 +149,39 @@ final class CompileCommand implements Callable<Integer> {
         String shown = String.join(", ", parts.subList(0, Math.min(parts.size(), 10)));
         return "the lock file would change (" + parts.size() + " entr" + (parts.size() == 1 ? "y" : "ies") + ": " + shown
                 + (parts.size() > 10 ? ", ..." : "") + "); run 'meshc compile' without --locked and commit meshc.lock";
+    }
+
+    /** The hosts whose files OUT's manifest lists, other than {@code selected}. */
+    static List<String> otherHosts(Path out, java.util.Set<String> selected) {
+        TreeSet<String> others = new TreeSet<>();
+        for (String path : dev.meshc.emit.Manifest.files(out).keySet()) {
+            if (!path.startsWith("hosts/")) continue;
+            int slash = path.indexOf('/', 6);
+            String host = slash < 0 ? path.substring(6) : path.substring(6, slash);
+            if (!selected.contains(host)) others.add(host);
+        }
+        return new ArrayList<>(others);
+    }
+
+    /**
+     * L503 when there is no lock file but OUT holds an earlier compile: indices are assigned afresh, so
+     * containers may get other addresses than the ones deployed. Empty otherwise.
+     */
+    static List<Diagnostic> missingLock(Inputs in, Path out, Plan plan) {
+        if (in.lockText != null || !dev.meshc.emit.Manifest.isMeshc(out)) return List.of();
+        boolean assigned = plan.inventory().containers().values().stream().anyMatch(c -> c.index() == null);
+        if (!assigned) return List.of();
+        return List.of(Diagnostic.warning(Code.L503, SourceSpan.file(in.lockLabel()), "no lock file, but " + out
+                + " holds an earlier compile: container indices are assigned afresh, so addresses may move; restore "
+                + in.lockLabel() + " (e.g. from version control) or name it with --lock"));
+    }
+
+    /** The first line where the lock file on disk and the lock it would become differ (1-based), so annotations attach to it. */
+    static int firstDifferentLine(String before, String after) {
+        String[] a = before.split("\n", -1), b = after.split("\n", -1);
+        int i = 0;
+        while (i < a.length && i < b.length && a[i].strip().equals(b[i].strip())) i++;
+        return Math.min(i + 1, Math.max(1, a.length - (before.endsWith("\n") ? 1 : 0)));
     }
 
     static void writeLock(Path lock, String text) throws java.io.IOException {

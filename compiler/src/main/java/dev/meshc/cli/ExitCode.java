@@ -3,7 +3,7 @@ package dev.meshc.cli;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The contract's exit codes (DESIGN §4). */
+/** The exit codes of docs/design.md ("Command line"; DesignDocTest checks that table against these). */
 public final class ExitCode {
     public static final int OK = 0;
     public static final int INVALID = 1;

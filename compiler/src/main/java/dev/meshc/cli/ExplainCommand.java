@@ -20,8 +20,9 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = {"Decode an overlay address (VM underlay address, index; with an inventory also the VM and container names)",
-                "a VIP (with an inventory: the relationships that use it),",
-                "or a VM's underlay address (its overlay subnet and gateway; with an inventory also the VM)."})
+                "a VIP (with an inventory: the relationships that use it, their backends and consumers),",
+                "or a VM's underlay address (its overlay subnet and gateway; with an inventory also the VM).",
+                "With an inventory, ADDRESS may also be a container's or a VM's name."})
 final class ExplainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -30,7 +31,7 @@ final class ExplainCommand implements Callable<Integer> {
         return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    @Parameters(index = "0", paramLabel = "ADDRESS", description = "An overlay address, a VIP or an underlay address.")
+    @Parameters(index = "0", paramLabel = "ADDRESS", description = "An overlay address, a VIP, an underlay address, or (with an inventory) a container or VM name.")
     String address;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "INVENTORY", description = "The inventory (optional).")
@@ -53,17 +54,18 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int addr;
+        Integer parsed;
         try {
-            addr = Ipv4.parse(address);
+            parsed = Ipv4.parse(address);
         } catch (IllegalArgumentException e) {
-            throw usage("'" + address + "' is not an IPv4 address");
+            if (inventory == null) throw usage("'" + address + "' is not an IPv4 address (a container or VM name needs the inventory)");
+            parsed = null;
         }
         Plan plan = null;
         if (inventory != null) {
             Inputs in = new Inputs(inventory, lock);
             Frontend.Result r = in.run();
-            Main.report(common, in, r.diagnostics());
+            Main.report(common, in, r.diagnostics(), r.skipped());
             if (!r.ok()) return ExitCode.INVALID;
             plan = r.plan().get();
             underlay = plan.layout().underlay();
@@ -71,6 +73,21 @@ final class ExplainCommand implements Callable<Integer> {
             vipRange = plan.inventory().network().vip();
         }
         PrintWriter out = Main.out();
+        if (parsed == null) {
+            if (plan.containers().containsKey(address)) {
+                explainContainer(plan, plan.containers().get(address), out);
+                out.flush();
+                return ExitCode.OK;
+            }
+            if (!plan.vms().containsKey(address)) {
+                java.util.List<String> names = new java.util.ArrayList<>(plan.containers().keySet());
+                names.addAll(plan.vms().keySet());
+                String hint = new dev.meshc.diag.Suggest(names).among(address);
+                throw usage("'" + address + "' is not an IPv4 address, nor a container or VM of " + inventory + hint);
+            }
+            parsed = plan.vms().get(address).vm().underlay(); // a VM's name: explained as its underlay address
+        }
+        final int addr = parsed;
         AddressLayout layout = new AddressLayout(underlay.aligned(), overlay.aligned());
         if (!layout.isValid()) {
             throw usage(layout.explainSplit() + "; at least 2 are needed");
@@ -108,6 +125,10 @@ final class ExplainCommand implements Callable<Integer> {
                         if (b.vip() == addr) {
                             out.println("  relationship: " + b.relationship() + " of service " + e.getKey() + " -> "
                                     + b.targetKey() + " (" + b.protocol().id() + "/" + b.port() + ")");
+                            var target = plan.targets().get(b.targetKey());
+                            out.println("    backends:   " + (target == null || target.backends().isEmpty() ? "(none: connections are dropped)"
+                                    : backends(plan, target.backends())));
+                            out.println("    consumers:  " + names(plan.containersOfService(e.getKey())));
                             found++;
                         }
                     }
@@ -130,5 +151,37 @@ final class ExplainCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCode.OK;
+    }
+
+    private static void explainContainer(Plan plan, ContainerPlan c, PrintWriter out) {
+        out.println(c.name() + ": container of service " + c.service() + " on VM " + c.vm());
+        out.println("  address:      " + Ipv4.format(c.address()) + " (index " + c.index() + ", host interface " + c.hostInterface() + ")");
+        out.println("  gateway:      " + Ipv4.format(plan.layout().gateway(plan.vms().get(c.vm()).vm().underlay())));
+        for (Binding b : plan.bindingsOf(c.service()).values()) {
+            var target = plan.targets().get(b.targetKey());
+            out.println("  relationship: " + b.relationship() + " -> " + Ipv4.format(b.vip()) + " " + b.targetKey() + " ("
+                    + b.protocol().id() + "/" + b.port() + "), backends: " + (target == null || target.backends().isEmpty() ? "(none)"
+                    : backends(plan, target.backends())));
+        }
+        for (var t : plan.targetsByService().getOrDefault(c.service(), java.util.List.of())) {
+            java.util.List<String> consumers = plan.consumersOfTarget().getOrDefault(t.key(), java.util.List.of());
+            out.println("  serves:       " + t.key() + " (" + t.protocol().id() + "/" + t.port() + ") to " + (consumers.isEmpty() ? "no consumer" : "services " + String.join(", ", consumers)));
+        }
+    }
+
+    private static String backends(Plan plan, java.util.List<Integer> addresses) {
+        return String.join(", ", addresses.stream().map(a -> containerAt(plan, a)).toList());
+    }
+
+    /** "api-1 10.200.11.2 (node1)" for a backend address. */
+    private static String containerAt(Plan plan, int address) {
+        for (ContainerPlan c : plan.containers().values()) {
+            if (c.address() == address) return c.name() + " " + Ipv4.format(address) + " (" + c.vm() + ")";
+        }
+        return Ipv4.format(address);
+    }
+
+    private static String names(java.util.List<ContainerPlan> containers) {
+        return containers.isEmpty() ? "(none)" : String.join(", ", containers.stream().map(ContainerPlan::name).toList());
     }
 }

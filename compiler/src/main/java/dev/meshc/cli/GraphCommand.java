@@ -31,7 +31,7 @@ final class GraphCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
-        String text = GraphRenderer.render(r.plan().get(), as, Main.templates(null));
+        String text = GraphRenderer.render(withFileName(r.plan().get()), as, Main.templates(null));
         if (output == null) {
             Main.out().print(text);
             Main.out().flush();
@@ -39,5 +39,18 @@ final class GraphCommand implements Callable<Integer> {
             Files.writeString(output, text, StandardCharsets.UTF_8);
         }
         return ExitCode.OK;
+    }
+
+    /**
+     * The plan with the inventory named by its file name only: the graph's header names its source, and a
+     * committed graph must not change with the directory meshc was run from (no absolute paths in output).
+     */
+    static dev.meshc.plan.Plan withFileName(dev.meshc.plan.Plan p) {
+        Path name = Path.of(p.inventory().file()).getFileName();
+        var i = p.inventory();
+        var inv = new dev.meshc.model.Inventory(name == null ? i.file() : name.toString(), i.network(), i.vms(), i.services(), i.containers());
+        return new dev.meshc.plan.Plan(inv, p.layout(), p.vipRange(), p.vms(), p.containers(), p.bindings(), p.targets(),
+                p.containersByVm(), p.containersByService(), p.targetsByService(), p.consumersOfTarget(), p.lock(), p.peers(),
+                p.vmAddresses(), p.iptChains());
     }
 }

@@ -22,9 +22,11 @@ final class Inputs {
         this.lock = lock != null ? lock : siblingLock(inventory);
     }
 
+    /** meshc.lock beside the inventory, as a path relative to where the inventory's was (diagnostics show it as given). */
     static Path siblingLock(Path inventory) {
-        Path parent = inventory.toAbsolutePath().getParent();
-        return parent == null ? Path.of("meshc.lock") : parent.resolve("meshc.lock");
+        Path parent = inventory.getParent();
+        if (parent == null) return inventory.isAbsolute() ? inventory.toAbsolutePath().resolveSibling("meshc.lock") : Path.of("meshc.lock");
+        return parent.resolve("meshc.lock");
     }
 
     String label() {

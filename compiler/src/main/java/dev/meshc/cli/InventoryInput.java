@@ -30,7 +30,7 @@ final class InventoryInput {
     /** Runs the front end and prints its diagnostics; the result has a plan exactly when the inventory is valid. */
     Frontend.Result analyze(CommonOptions common) throws IOException {
         Frontend.Result r = run();
-        Main.report(common, inputs, r.diagnostics());
+        Main.report(common, inputs, r.diagnostics(), r.skipped());
         return r;
     }
 }

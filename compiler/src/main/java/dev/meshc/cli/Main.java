@@ -155,9 +155,14 @@ public final class Main {
 
     /** Prints diagnostics in the chosen format; colours only on a terminal and never with NO_COLOR. */
     static void report(CommonOptions common, Inputs in, List<Diagnostic> diags) {
+        report(common, in, diags, null);
+    }
+
+    /** @param skipped which later checks did not run (the front end's {@code skipped}), or null */
+    static void report(CommonOptions common, Inputs in, List<Diagnostic> diags, String skipped) {
         if (diags.isEmpty()) return;
         boolean color = System.console() != null && System.getenv("NO_COLOR") == null && common.format == Reporter.Format.text;
         List<Diagnostic> shown = common.quiet ? diags.stream().filter(Diagnostic::isError).toList() : diags;
-        new Reporter(common.format, color, in.sources).print(shown, err, out);
+        new Reporter(common.format, color, in.sources).print(shown, skipped, err, out);
     }
 }

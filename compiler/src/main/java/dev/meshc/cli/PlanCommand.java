@@ -1,6 +1,11 @@
 package dev.meshc.cli;
 
+import dev.meshc.emit.FileChange;
+import dev.meshc.emit.OutputTree;
 import dev.meshc.emit.PlanReport;
+import dev.meshc.emit.Manifest;
+import java.util.List;
+import java.util.Set;
 import dev.meshc.plan.Frontend;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,7 +16,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = {"Show what compile would add, change and remove in OUT, per host, and which containers' addresses and relationship targets change.",
-                "Writes nothing. Exit 0 whether or not there are changes."})
+                "Writes nothing. Refuses (exit 2) an OUT that compile would refuse; files meshc did not write are not shown as removed, as compile keeps them.",
+                "Exit 0 whether or not there are changes; with --detailed-exitcode, 0 for no change and 3 when compile would change OUT."})
 final class PlanCommand implements Callable<Integer> {
     @Mixin
     InventoryInput input;
@@ -22,18 +28,30 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the plan as JSON.")
     boolean json;
 
+    @Option(names = "--detailed-exitcode", description = "Exit 3 when compile would change OUT, 0 when it would not (as terraform plan -detailed-exitcode, whose 2 is meshc's usage error).")
+    boolean detailedExitCode;
+
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
         UsageError.unlessDirectory("--against", against, null); // a missing OUT is a first deploy: everything added
+        OutputTree.checkOwnership(against); // a directory compile would refuse: exit 2 here too, not a list of "removals"
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();
-        PlanReport report = PlanReport.of(plan, Main.drift(r, against, null, PlanReport::needsBytes));
+        List<FileChange> changes = onlyWhatCompileRemoves(Main.drift(r, against, null, PlanReport::needsBytes), against);
+        Main.report(common, input.inputs(), CompileCommand.missingLock(input.inputs(), against, plan));
+        PlanReport report = PlanReport.of(plan, changes);
         Main.out().print(json ? report.json() : report.text());
         Main.out().flush();
-        return ExitCode.OK;
+        return detailedExitCode && !changes.isEmpty() ? ExitCode.DRIFT : ExitCode.OK;
+    }
+
+    /** compile removes only what its previous manifest listed: a file added by hand stays, so it is no removal. */
+    static List<FileChange> onlyWhatCompileRemoves(List<FileChange> changes, Path out) {
+        Set<String> listed = Manifest.files(out).keySet();
+        return changes.stream().filter(c -> c.kind() != FileChange.Kind.REMOVED || listed.contains(c.path())).toList();
     }
 }

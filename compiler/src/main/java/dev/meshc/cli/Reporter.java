@@ -24,13 +24,22 @@ final class Reporter {
     }
 
     void print(List<Diagnostic> diags, PrintWriter err, PrintWriter out) {
+        print(diags, null, err, out);
+    }
+
+    /** @param skipped which later checks did not run because of these errors, or null when all ran */
+    void print(List<Diagnostic> diags, String skipped, PrintWriter err, PrintWriter out) {
         switch (format) {
             case json -> out.print(json(diags));
-            case github -> diags.forEach(d -> out.println(github(d)));
+            case github -> {
+                diags.forEach(d -> out.println(github(d)));
+                if (skipped != null) out.println("::notice title=meshc::" + escapeData(skipped + "; fix these errors and run again for the rest"));
+            }
             case text -> {
                 diags.forEach(d -> err.print(text(d)));
                 long errors = diags.stream().filter(Diagnostic::isError).count();
-                if (errors > 0) err.println(errors + " error" + (errors == 1 ? "" : "s") + ".");
+                if (errors > 0) err.println(errors + " error" + (errors == 1 ? "" : "s") + (skipped == null ? "." : "; " + skipped
+                        + ", so there may be more: fix these and run again."));
             }
         }
         out.flush();
@@ -63,7 +72,7 @@ final class Reporter {
         if (end < 0) end = src.length();
         if (end > start && src.charAt(end - 1) == '\r') end--; // CRLF
         String line = src.substring(start, Math.min(end, start + 200)) + (end - start > 200 ? "..." : "");
-        return printable(line.replace("\ufeff", ""));
+        return printable(line.replace("\ufeff", "").replace('\t', '\u2192')); // a tab shown as one visible column, not a space
     }
 
     static int[] lineStarts(String src) {

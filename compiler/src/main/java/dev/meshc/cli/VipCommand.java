@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "vip", mixinStandardHelpOptions = true,
-        description = {"Print the VIP of a relationship name (attempt 0, DESIGN §2).",
+        description = {"Print the VIP of a relationship name (attempt 0, docs/design.md).",
                 "Within one service a colliding name takes a later attempt; 'meshc explain' with an inventory shows the final VIPs."})
 final class VipCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec

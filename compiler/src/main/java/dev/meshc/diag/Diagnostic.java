@@ -9,6 +9,15 @@ public record Diagnostic(Severity severity, Code code, SourceSpan at, String mes
             .thenComparing(d -> d.code().name())
             .thenComparing(Diagnostic::message);
 
+    public Diagnostic {
+        if (severity != code.severity()) throw new IllegalArgumentException(code + " is a " + code.severity().label() + ", not a " + severity.label());
+    }
+
+    /** A diagnostic with its code's severity. */
+    public static Diagnostic of(Code code, SourceSpan at, String message) {
+        return new Diagnostic(code.severity(), code, at, message);
+    }
+
     public static Diagnostic error(Code code, SourceSpan at, String message) {
         return new Diagnostic(Severity.ERROR, code, at, message);
     }

@@ -16,6 +16,11 @@ public final class Diagnostics {
         for (Diagnostic d : other.sorted()) add(d);
     }
 
+    /** Adds a diagnostic with its code's severity. */
+    public void report(Code code, SourceSpan at, String message) {
+        add(Diagnostic.of(code, at, message));
+    }
+
     public void error(Code code, SourceSpan at, String message) {
         add(Diagnostic.error(code, at, message));
     }

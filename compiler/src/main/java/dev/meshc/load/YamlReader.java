@@ -81,7 +81,11 @@ public final class YamlReader {
                     "character U+%04X is not allowed in YAML", e.getCodePoint()));
         } catch (MarkedYamlEngineException e) {
             Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
-            diags.error(Code.Y100, span(file, m), oneLine(e.getProblem() != null ? e.getProblem() : e.getMessage()));
+            Mark context = e.getContextMark().orElse(null);
+            SyntaxHints.Hint hint = m == null ? null : SyntaxHints.explain(file, text.get(), e.getProblem(), m.getLine() + 1,
+                    m.getColumn() + 1, context == null ? 0 : context.getLine() + 1);
+            if (hint != null) diags.error(Code.Y100, hint.at(), hint.message());
+            else diags.error(Code.Y100, span(file, m), oneLine(e.getProblem() != null ? e.getProblem() : e.getMessage()));
         } catch (YamlEngineException e) {
             diags.error(Code.Y100, SourceSpan.file(file), oneLine(e.getMessage()));
         }
@@ -240,8 +244,11 @@ public final class YamlReader {
             Frame parent = stack.peek();
             String key = parent != null && parent.node.isObject() ? parent.pendingKey : null;
             int index = parent != null && parent.node.isArray() ? parent.node.size() : -1;
+            boolean detached = parent != null && (parent.detached || parent.discardNext);
             place(node, e, false);
-            stack.push(new Frame(node, key, index, e.getAnchor().orElse(null)));
+            Frame frame = new Frame(node, key, index, e.getAnchor().orElse(null));
+            frame.detached = detached;
+            stack.push(frame);
         }
 
         private void onEnd() {
@@ -255,13 +262,14 @@ public final class YamlReader {
             if (isKeyPosition()) {
                 Frame f = stack.peek();
                 String key = e.getValue();
-                if (f.node.has(key)) {
-                    SourceSpan first = positions.of(file, root).key(SourceTree.child(pointer(), key));
-                    fail(Code.Y101, e, "duplicate key '" + key + "'"
-                            + (first != null ? " (first at " + first.line() + ":" + first.column() + ")" : ""));
-                    return;
-                }
                 Mark m = e.getStartMark().orElse(null);
+                if (f.node.has(key) && !f.detached) {
+                    // Reported, and the second value is read but left out: the first stands, and checking goes on.
+                    SourceSpan first = positions.of(file, root).key(SourceTree.child(pointer(), key));
+                    diags.error(Code.Y101, span(file, m), "duplicate key '" + key + "'"
+                            + (first != null ? " (first at " + first.line() + ":" + first.column() + "); the second is ignored" : ""));
+                    f.discardNext = true;
+                }
                 f.pendingKey = key;
                 f.pendingKeyLine = m == null ? 0 : m.getLine() + 1;
                 f.pendingKeyColumn = m == null ? 0 : m.getColumn() + 1;
@@ -324,6 +332,13 @@ public final class YamlReader {
             int line = m == null ? 0 : m.getLine() + 1;
             int column = m == null ? 0 : m.getColumn() + 1;
             Frame f = stack.peek();
+            if (f != null && (f.detached || f.discardNext)) { // the value of a duplicate key, or inside one: not in the tree
+                if (f.node instanceof ObjectNode obj && !f.discardNext) obj.set(f.pendingKey, value);
+                else if (f.node instanceof ArrayNode arr) arr.add(value);
+                f.pendingKey = null;
+                f.discardNext = false;
+                return;
+            }
             if (f == null) {
                 root = value;
                 positions.add(line, column, 0, 0, alias);
@@ -394,6 +409,8 @@ public final class YamlReader {
         final int index;    // its index in its parent sequence, or -1
         final Anchor anchor;
         String pendingKey;
+        boolean discardNext; // the pending key is a duplicate: its value is read and dropped
+        boolean detached;    // this collection is (inside) a dropped value: nothing in it is recorded
         int pendingKeyLine;
         int pendingKeyColumn;
 

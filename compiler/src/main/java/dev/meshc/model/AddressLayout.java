@@ -3,7 +3,7 @@ package dev.meshc.model;
 import java.util.Optional;
 
 /**
- * The contract's address arithmetic (DESIGN §1): a VM's host part {@code H} (its underlay address
+ * The contract's address arithmetic (docs/design.md, "Address arithmetic"): a VM's host part {@code H} (its underlay address
  * below the underlay prefix) is embedded after the overlay prefix, leaving {@code c} container
  * bits. VM subnet {@code S = O | H << c}; gateway {@code S+1}; container k at {@code S+1+k}.
  */

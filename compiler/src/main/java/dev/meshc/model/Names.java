@@ -1,6 +1,6 @@
 package dev.meshc.model;
 
-/** The one naming rule (DESIGN §1): a DNS label, {@code [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?}. */
+/** The one naming rule (docs/design.md, "The inventory"): a DNS label, {@code [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?}. */
 public final class Names {
     private Names() {
     }

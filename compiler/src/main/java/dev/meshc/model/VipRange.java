@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The usable VIP addresses {@code A} of DESIGN §2: the range minus its reservations, in ascending
+ * The usable VIP addresses {@code A} of docs/design.md ("Relationship VIPs"): the range minus its reservations, in ascending
  * order, indexed without materialising them (a /8 range would be 16 million entries).
  */
 public final class VipRange {

@@ -6,27 +6,39 @@ import dev.meshc.diag.Diagnostics;
 import dev.meshc.diag.Timings;
 import dev.meshc.load.InputLimits;
 import dev.meshc.load.InventorySchema;
+import dev.meshc.load.SchemaRecovery;
 import dev.meshc.load.SourceTree;
 import dev.meshc.load.YamlReader;
 import dev.meshc.model.AddressLayout;
 import dev.meshc.model.Inventory;
 import dev.meshc.model.InventoryReader;
 import dev.meshc.validate.InventoryValidator;
+import dev.meshc.validate.Unchecked;
+import java.util.HashSet;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.Optional;
 
 /**
- * load → schema → model → validate → plan, stopping after the first stage that reports errors.
+ * load → schema → model → validate → plan. Errors do not stop the checks while something is left to
+ * check: after a duplicate key the first value is kept, after schema errors the entries that failed are
+ * left out and the rest is validated, so one run reports every problem it can. It stops only where a
+ * stage leaves nothing to go on (a file that does not parse, no usable address plan), and says so.
  * Everything up to the plan is pure: bytes in, a plan or diagnostics out, nothing written. On two or
  * more cores the schema check runs beside the later stages, which are discarded if it fails.
  */
 public final class Frontend {
 
-    /** The outcome; {@code plan} is present exactly when there are no errors. */
+    /**
+     * The outcome; {@code plan} is present exactly when there are no errors. {@code skipped} says which
+     * later checks did not run because an earlier stage's errors left nothing for them to check (null when
+     * every check ran); the diagnostics are then not the whole story, and the user is told so.
+     */
     public record Result(Optional<SourceTree> tree, Optional<Inventory> inventory, Optional<Plan> plan,
-                         Lock previousLock, List<Diagnostic> diagnostics) {
+                         Lock previousLock, List<Diagnostic> diagnostics, String skipped) {
 
         public boolean ok() {
             return plan.isPresent();
@@ -54,50 +66,85 @@ public final class Frontend {
         Timings.mark("read");
         Optional<SourceTree> tree = new YamlReader(limits).read(file, yaml, diags);
         Timings.mark("yaml");
-        if (tree.isEmpty()) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
+        if (tree.isEmpty()) return fail(tree, Optional.empty(), Lock.EMPTY, diags, SKIPPED_AFTER_YAML);
+        boolean yamlErrors = diags.hasErrors(); // a duplicate key: the first of the two was kept, and checking goes on
         // The schema is checked on another thread while this one reads the model, validates and plans,
-        // speculatively: if the schema fails, all of that is thrown away (with whatever it threw), and
-        // the user sees the schema's diagnostics, as if the stages had run one after the other.
+        // speculatively: if the schema fails, all of that is thrown away (with whatever it threw) and done
+        // again on the inventory without the entries the schema refused (SchemaRecovery).
         SourceTree st = tree.get();
         Diagnostics schemaDiags = new Diagnostics();
-        CompletableFuture<Boolean> schema = CompletableFuture.supplyAsync(() -> InventorySchema.check(st, schemaDiags));
+        CompletableFuture<List<String>> schema = CompletableFuture.supplyAsync(() -> InventorySchema.failures(st, schemaDiags));
         Semantics sem;
         RuntimeException failure = null;
         try {
-            sem = semantics(st, lock, lockDiags);
+            sem = semantics(st, lock, lockDiags, Unchecked.NONE);
         } catch (RuntimeException e) {
             sem = null;
             failure = e;
         }
-        boolean schemaOk = join(schema);
+        List<String> failing = join(schema);
         diags.addAll(schemaDiags);
         Timings.mark("schema (rest of)");
-        if (!schemaOk) return fail(tree, Optional.empty(), Lock.EMPTY, diags);
-        if (failure != null) throw failure; // a schema-valid inventory must get through: a bug, reported as such
+        if (!failing.isEmpty()) {
+            sem = recover(st, failing, lock, lockDiags);
+            if (sem == null) return fail(tree, Optional.empty(), Lock.EMPTY, diags, SKIPPED_AFTER_SCHEMA);
+        } else if (failure != null) {
+            throw failure; // a schema-valid inventory must get through: a bug, reported as such
+        }
         diags.addAll(sem.diags());
-        if (sem.plan() == null) return fail(tree, Optional.of(sem.inventory()), sem.previous(), diags);
-        return new Result(tree, Optional.of(sem.inventory()), Optional.of(sem.plan()), sem.previous(), diags.sorted());
+        if (sem.plan() == null || yamlErrors) return fail(tree, Optional.of(sem.inventory()), sem.previous(), diags, null);
+        return new Result(tree, Optional.of(sem.inventory()), Optional.of(sem.plan()), sem.previous(), diags.sorted(), null);
+    }
+
+    static final String SKIPPED_AFTER_YAML = "the schema and semantic checks did not run: they need a file that parses";
+    static final String SKIPPED_AFTER_SCHEMA = "the semantic checks did not run: they need a valid 'network' and 'vms', 'services' and 'containers' maps";
+
+    /**
+     * The later stages on what the schema accepted, or null when that is too little to check anything
+     * (a broken network plan). The rest is re-checked against the schema first: only a tree that conforms
+     * may reach the model reader, which relies on it.
+     */
+    private static Semantics recover(SourceTree st, List<String> failing, CompletableFuture<Lock> lock, Diagnostics lockDiags) {
+        Optional<SchemaRecovery.Pruned> pruned = SchemaRecovery.prune(st, failing);
+        if (pruned.isEmpty()) return null;
+        SourceTree rest = pruned.get().tree();
+        if (!InventorySchema.failures(rest, new Diagnostics()).isEmpty()) return null;
+        Set<String> services = new HashSet<>();
+        for (String p : pruned.get().removed()) {
+            if (!p.startsWith("/containers/")) continue;
+            JsonNode service = st.root().at(p).path("service");
+            if (service.isString()) services.add(service.asString());
+        }
+        try {
+            Semantics sem = semantics(rest, lock, lockDiags, new Unchecked(pruned.get().removed(), services));
+            return new Semantics(sem.inventory(), sem.previous(), null, sem.diags());
+        } catch (RuntimeException e) {
+            return null; // what could not be checked is not reported: the schema's errors stand alone
+        }
     }
 
     /** What follows the schema check: the model, its validation, the lock and the plan (null after errors). */
     private record Semantics(Inventory inventory, Lock previous, Plan plan, Diagnostics diags) {
     }
 
-    private static Semantics semantics(SourceTree tree, CompletableFuture<Lock> lock, Diagnostics lockDiags) {
+    private static Semantics semantics(SourceTree tree, CompletableFuture<Lock> lock, Diagnostics lockDiags, Unchecked unchecked) {
         Diagnostics diags = new Diagnostics();
         Inventory inv = InventoryReader.read(tree);
         Timings.mark("model");
-        if (!InventoryValidator.validate(inv, diags)) return new Semantics(inv, Lock.EMPTY, null, diags);
+        boolean valid = InventoryValidator.validate(inv, diags, unchecked);
         Timings.mark("validate");
         Lock previous = join(lock);
         diags.addAll(lockDiags);
-        if (diags.hasErrors()) return new Semantics(inv, previous, null, diags);
+        if (!valid || diags.hasErrors() || !unchecked.removed().isEmpty()) return new Semantics(inv, previous, null, diags);
         AddressLayout layout = new AddressLayout(inv.network().underlay(), inv.network().overlay());
         IndexAllocator.Result alloc = IndexAllocator.allocate(inv, previous, layout.capacity());
         for (String name : alloc.displaced()) {
             var e = previous.entries().get(name);
+            String taker = inv.containers().values().stream()
+                    .filter(c -> c.vm().equals(e.vm()) && c.index() != null && c.index() == e.index())
+                    .map(c -> "'" + c.name() + "'").findFirst().orElse("another container");
             diags.warning(Code.L502, inv.containers().get(name).spans().key(), "container '" + name + "' had index "
-                    + e.index() + " on VM '" + e.vm() + "' in the lock, now pinned by another container; it gets index "
+                    + e.index() + " on VM '" + e.vm() + "' in the lock, now pinned by container " + taker + "; it gets index "
                     + alloc.lock().entries().get(name).index() + " and a new address");
         }
         Plan plan = Planner.plan(inv, alloc.lock());
@@ -119,14 +166,14 @@ public final class Frontend {
     public static Result tooLarge(String file, long size) {
         Diagnostics diags = new Diagnostics();
         YamlReader.checkSize(file, size, InputLimits.DEFAULT, diags);
-        return fail(Optional.empty(), Optional.empty(), Lock.EMPTY, diags);
+        return fail(Optional.empty(), Optional.empty(), Lock.EMPTY, diags, null);
     }
 
     public static Result run(String file, byte[] yaml, String lockFile, String lockText) {
         return run(file, yaml, lockFile, lockText, InputLimits.DEFAULT);
     }
 
-    private static Result fail(Optional<SourceTree> tree, Optional<Inventory> inv, Lock lock, Diagnostics diags) {
-        return new Result(tree, inv, Optional.empty(), lock, diags.sorted());
+    private static Result fail(Optional<SourceTree> tree, Optional<Inventory> inv, Lock lock, Diagnostics diags, String skipped) {
+        return new Result(tree, inv, Optional.empty(), lock, diags.sorted(), skipped);
     }
 }

@@ -10,12 +10,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Gives every container an index: pinned indices first, then what the lock recorded for the same
- * VM, then, for new or moved containers, the first free index at or after the VM's cursor (next-fit,
- * wrapping at the VM's capacity). So adding or removing a container never changes another's
- * address, and a freed index is handed out again only after every other index of the VM has been:
- * a flow still pinned by conntrack to a removed container's address does not meet a new, unrelated
- * container there. Only a newly pinned index can displace a locked one.
+ * Gives every container an index (docs/design.md, "The lock"): pinned indices first, then what the
+ * lock recorded for the same VM, then, for a container whose locked VM is no longer in the inventory
+ * (a VM renamed), its locked index if free, then, for new or moved containers, the first free index
+ * at or after the VM's cursor (next-fit, wrapping at the VM's capacity). So adding or removing a
+ * container never changes another's address, and a freed index is handed out again only after every
+ * other index of the VM has been: a flow still pinned by conntrack to a removed container's address
+ * does not meet a new, unrelated container there. Only a newly pinned index can displace a locked one.
  */
 public final class IndexAllocator {
     /** The new lock, and the containers that lost their locked index to a pin (worth a warning). */
@@ -35,6 +36,7 @@ public final class IndexAllocator {
             }
         }
         List<String> displaced = new ArrayList<>();
+        List<Container> fromVanished = new ArrayList<>();
         List<Container> fresh = new ArrayList<>();
         for (Container c : inv.containers().values()) {
             if (c.index() != null) continue;
@@ -44,9 +46,27 @@ public final class IndexAllocator {
                 u.set(e.index());
                 out.put(c.name(), e);
             } else {
-                if (e != null && e.vm().equals(c.vm()) && e.index() <= capacity) displaced.add(c.name());
-                fresh.add(c);
+                if (e != null && e.vm().equals(c.vm()) && e.index() <= capacity) {
+                    displaced.add(c.name());
+                    fresh.add(c);
+                } else if (e != null && !inv.vms().containsKey(e.vm()) && e.index() <= capacity) {
+                    fromVanished.add(c);
+                } else {
+                    fresh.add(c);
+                }
             }
+        }
+        // A container whose locked VM is gone from the inventory keeps its index where it is now, if free:
+        // a VM renamed in place (same underlay address) keeps its containers' addresses.
+        for (Container c : fromVanished) {
+            int k = old.entries().get(c.name()).index();
+            BitSet u = used.get(c.vm());
+            if (u.get(k)) {
+                fresh.add(c);
+                continue;
+            }
+            u.set(k);
+            out.put(c.name(), new Lock.Entry(c.vm(), k));
         }
         Map<String, Integer> cursor = new TreeMap<>();
         java.util.Set<String> moved = new java.util.HashSet<>();

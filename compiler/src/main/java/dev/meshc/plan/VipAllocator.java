@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Relationship VIPs (DESIGN §2): {@code A[u64(SHA-256(s)[0..8]) mod |A|]}, where s is the name for
+ * Relationship VIPs (docs/design.md, "Relationship VIPs"): {@code A[u64(SHA-256(s)[0..8]) mod |A|]}, where s is the name for
  * attempt 0 and {@code name#attempt} after. Depends on the name only, so any tool can recompute it.
  */
 public final class VipAllocator {

@@ -233,8 +233,8 @@ class CliTest {
         for (String p : mine) {
             assertEquals(Files.readString(full.resolve(p)), Files.readString(dir.resolve("out").resolve(p)), p);
         }
-        // Into a full tree, OUT becomes exactly the --host output: the other VMs' files go (README).
-        assertEquals(0, meshc("compile", inv.toString(), "-o", full.toString(), "--host", "vm2").code());
+        // Into a full tree, only with --prune-other-hosts: OUT becomes exactly the --host output, the other VMs' files go (README).
+        assertEquals(0, meshc("compile", inv.toString(), "-o", full.toString(), "--host", "vm2", "--prune-other-hosts").code());
         try (var s = Files.list(full.resolve("hosts"))) {
             assertEquals(List.of("vm2"), s.map(p -> p.getFileName().toString()).toList());
         }

@@ -24,7 +24,7 @@ class ReporterTest {
     void nothingThatCouldDriveATerminalIsEchoed() {
         String hostile = "name: \u001b]0;pwned\u0007 \u009b31m \u202eevil\u202c\ttab\u0000";
         assertEquals("f.yml:2:7: error[R402]: x ?[2J y\n"
-                        + "    name: ?]0;pwned? ?31m ?evil? tab?\n"
+                        + "    name: ?]0;pwned? ?31m ?evil?\u2192tab?\n" // a tab is shown as an arrow, one column wide
                         + "          ^\n",
                 shown("version: 1\n" + hostile + "\n", 2, 7, "x \u001b[2J y"));
     }

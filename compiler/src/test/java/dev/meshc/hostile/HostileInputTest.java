@@ -11,43 +11,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The hostile-input corpus (test resources {@code hostile/}, expectations in {@code expected.tsv})
- * plus generated cases too large to commit. Each must give exit 1, the expected diagnostic at its
- * position, no stack trace, and write nothing: no output directory, no lock file.
+ * Hostile inputs generated here because they are too large or too odd to commit (the committed ones
+ * are in the diagnostic corpus, {@code cases/}, with DiagnosticCasesTest). Each must give exit 1, the
+ * expected diagnostic at its position, no stack trace, and write nothing: no output directory, no lock file.
  */
 class HostileInputTest {
-    static final Path CORPUS = TestSupport.root().resolve("compiler/src/test/resources/hostile");
-
-    static Stream<Arguments> corpus() throws IOException {
-        return Files.readAllLines(CORPUS.resolve("expected.tsv")).stream()
-                .filter(l -> !l.startsWith("#") && !l.isBlank())
-                .map(l -> l.split("\t"))
-                .map(f -> Arguments.of(f[0], f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3])));
-    }
-
-    @Test
-    void everyCorpusFileHasAnExpectation() throws IOException {
-        List<String> listed = corpus().map(a -> (String) a.get()[0]).sorted().toList();
-        try (Stream<Path> s = Files.list(CORPUS)) {
-            assertEquals(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yml")).sorted().toList(), listed);
-        }
-    }
-
-    @ParameterizedTest(name = "{0}: {1} at {2}:{3}")
-    @MethodSource("corpus")
-    void rejectedCleanly(String file, String code, int line, int col, @TempDir Path dir) throws IOException {
-        Path inv = dir.resolve(file);
-        Files.copy(CORPUS.resolve(file), inv);
-        assertRejected(inv, dir, code, line, col);
-    }
+    static final Path CORPUS = TestSupport.root().resolve("compiler/src/test/resources/cases");
 
     static void assertRejected(Path inv, Path dir, String code, int line, int col) {
         Path out = dir.resolve("out");
@@ -156,7 +129,7 @@ class HostileInputTest {
 
     @Test
     void yaml12ScalarsAreNotCoerced() {
-        var r = TestSupport.frontend("s.yml", TestSupport.read(CORPUS.resolve("../diagnostics/base.yml"))
+        var r = TestSupport.frontend("s.yml", TestSupport.read(CORPUS.resolve("base.yml"))
                 .replace("{port: 5432}", "{port: 0x1538, scheme: 'no'}").replace("vm-a: {underlay", "on: {underlay")
                 .replace("vm: vm-a}", "vm: on}"), null);
         assertTrue(r.ok(), r.diagnostics()::toString);

@@ -9,7 +9,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
-/** The hand-written DNS-label check accepts exactly what the regex of DESIGN §1 accepts. */
+/** The hand-written DNS-label check accepts exactly what the regex of docs/design.md accepts. */
 class NamesTest {
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 

@@ -97,4 +97,25 @@ class IndexAllocatorTest {
         assertTrue(!diags.hasErrors());
         assertEquals(LockFile.HEADER + "c1 a 1\nc2 b 9\n", LockFile.format(p.lock()));
     }
+
+    @Test
+    void renamingAVmInPlaceKeepsItsContainersAddresses() {
+        // c1, c2, c3 hold indices 1, 2, 3 on a; c1 is then removed, so index 1 is free
+        Plan p1 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n  c3: {service: s, vm: a}\n", null);
+        Lock withoutC1 = Lock.of(new java.util.TreeMap<>(Map.of("c2", p1.lock().entries().get("c2"), "c3", p1.lock().entries().get("c3"))));
+        // a renamed to a2 with the same underlay: the lock still says a; the lowest free index would be 1
+        var r = TestSupport.frontend("t.yml", HEAD.replace("  a: {", "  a2: {") + "  c2: {service: s, vm: a2}\n  c3: {service: s, vm: a2}\n",
+                LockFile.format(withoutC1));
+        assertTrue(r.ok(), r.diagnostics()::toString);
+        assertEquals(addresses(p1).get("c2"), addresses(r.plan().get()).get("c2"));
+        assertEquals(addresses(p1).get("c3"), addresses(r.plan().get()).get("c3"));
+        assertEquals("a2", r.plan().get().lock().entries().get("c3").vm(), "the lock follows the new name");
+    }
+
+    @Test
+    void l502NamesTheContainerThatTookTheIndex() {
+        Plan p1 = plan("  c1: {service: s, vm: a}\n  c2: {service: s, vm: a}\n", null);
+        var r = TestSupport.frontend("t.yml", HEAD + "  c1: {service: s, vm: a}\n  c2: {service: s, vm: a, index: 1}\n", LockFile.format(p1.lock()));
+        assertTrue(r.diagnostics().get(0).message().contains("now pinned by container 'c2'"), r.diagnostics()::toString);
+    }
 }
