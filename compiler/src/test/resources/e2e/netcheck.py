@@ -7,7 +7,15 @@ connect HOST PORT N SPORT    N TCP connections from source ports SPORT..SPORT+N-
                              {"replies": {name: count}, "failed": count}
 udp HOST PORT N SPORT        the same with one UDP datagram each (a reply within 1 s counts)
 send-udp SRC HOST PORT N     N UDP datagrams from address SRC, replies not awaited
+echo PORT                    TCP server on PORT echoing every byte back (prints "ready")
+bulk HOST PORT NBYTES        sends NBYTES of random data to an echo server while reading the echo;
+                             prints JSON {"sent", "received", "intact", "seconds"}
+df-udp HOST PORT SIZE N TAG  N UDP datagrams of SIZE bytes (IP) with DF set (IP_PMTUDISC_DO), payload
+                             starting with TAG; prints JSON {"sent", "emsgsize", "path_mtu"}
 """
+import errno
+import hashlib
+import os
 import json
 import socket
 import sys
@@ -88,6 +96,67 @@ def send_udp(src, host, port, n):
     print(json.dumps({"sent": n}))
 
 
+def echo(port):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", port))
+    srv.listen(16)
+    print("ready", flush=True)
+
+    def handle(conn):
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+def bulk(host, port, n):
+    blob = os.urandom(n)
+    s = socket.create_connection((host, port), timeout=60)
+    start = time.perf_counter()
+
+    def send():
+        s.sendall(blob)
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=send)
+    t.start()
+    got = hashlib.sha256()
+    received = 0
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        got.update(data)
+        received += len(data)
+    t.join()
+    s.close()
+    print(json.dumps({"sent": n, "received": received, "intact": received == n and got.digest() == hashlib.sha256(blob).digest(),
+                      "seconds": round(time.perf_counter() - start, 3)}, sort_keys=True))
+
+
+def df_udp(host, port, size, n, tag):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO: DF set, never fragment
+    s.connect((host, port))
+    payload = (tag.encode() + b"-" * size)[:size - 28]
+    sent = emsgsize = 0
+    for _ in range(n):
+        try:
+            s.send(payload)
+            sent += 1
+        except OSError as e:
+            if e.errno != errno.EMSGSIZE:
+                raise
+            emsgsize += 1
+        time.sleep(0.3)
+    print(json.dumps({"sent": sent, "emsgsize": emsgsize, "path_mtu": s.getsockopt(socket.IPPROTO_IP, 14)}, sort_keys=True))  # IP_MTU
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "serve":
@@ -98,5 +167,11 @@ if __name__ == "__main__":
         connect(args[0], int(args[1]), int(args[2]), int(args[3]), udp=True)
     elif cmd == "send-udp":
         send_udp(args[0], args[1], int(args[2]), int(args[3]))
+    elif cmd == "echo":
+        echo(int(args[0]))
+    elif cmd == "bulk":
+        bulk(args[0], int(args[1]), int(args[2]))
+    elif cmd == "df-udp":
+        df_udp(args[0], int(args[1]), int(args[2]), int(args[3]), args[4])
     else:
         sys.exit("unknown command " + cmd)

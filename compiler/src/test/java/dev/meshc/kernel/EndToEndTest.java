@@ -31,26 +31,49 @@ import org.junit.jupiter.api.TestMethodOrder;
  * their place, and checked with real TCP/UDP traffic: routing, VIPs, balancing, isolation,
  * anti-spoofing, the tunnel filter, and a container moving between VMs. Every refusal has a
  * control: the same traffic with the responsible rules removed gets through.
+ *
+ * <p>Encapsulation-agnostic: {@code -Dmeshc.e2e.encap=gre} (or {@code MESHC_E2E_ENCAP=gre}) compiles the
+ * example with {@code encapsulation: gre} (its lock unchanged) and runs every scenario over GRE; the
+ * default is VXLAN, which every kernel here has. A kernel without GRE runs the GRE scenarios in a
+ * guest kernel: {@link GuestGreTest}. GRE adds the outer-TTL checks.
  */
 @Tag("kernel")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndTest {
     static final int BALANCE_CONNECTIONS = 300;
+    /** gre or vxlan: the encapsulation the fleet example is compiled with. */
+    static final String ENCAP = encapsulation();
+    static final boolean GRE = ENCAP.equals("gre");
+    /** The tunnel device both paths create. */
+    static final String TUNNEL = GRE ? "meshc-gre" : "meshc-vx";
+    static final int BULK_BYTES = 4 << 20;
     Path work;
     Path inventory;
     Fleet fleet;
     Plan plan;
     int sport = 20000;
     long started;
+    /** Underlay captures of the bulk transfers, by routing path (networkd, ip-batch). */
+    final Map<String, Path> captures = new TreeMap<>();
+
+    static String encapsulation() {
+        String e = System.getProperty("meshc.e2e.encap", System.getenv().getOrDefault("MESHC_E2E_ENCAP", "vxlan"));
+        if (!e.equals("gre") && !e.equals("vxlan")) throw new IllegalArgumentException("meshc.e2e.encap must be gre or vxlan, not " + e);
+        return e;
+    }
 
     @BeforeAll
     void build() throws Exception {
         Kernel.require();
+        Kernel.requireLinkKind(ENCAP);
         started = System.nanoTime();
         work = Files.createTempDirectory("meshc-e2e");
         inventory = work.resolve("inventory.yml");
-        Files.writeString(inventory, TestSupport.read(TestSupport.example("fleet")));
+        String example = TestSupport.read(TestSupport.example("fleet"));
+        assertTrue(example.contains("\n  encapsulation: vxlan\n"), "the fleet example's encapsulation line moved");
+        // the same inventory and its committed lock: only the encapsulation differs
+        Files.writeString(inventory, example.replace("\n  encapsulation: vxlan\n", "\n  encapsulation: " + ENCAP + "\n"));
         Files.copy(TestSupport.example("fleet").resolveSibling("meshc.lock"), work.resolve("meshc.lock"));
         Path script = TestSupport.root().resolve("compiler/src/test/resources/e2e/netcheck.py");
         compile();
@@ -62,12 +85,13 @@ class EndToEndTest {
         fleet.awaitRouting();
         for (String vm : fleet.vms.keySet()) fleet.loadNft(vm);
         for (var c : fleet.containers.values()) fleet.serve(c.name(), ports(c.service()));
+        System.err.printf(java.util.Locale.ROOT, "EndToEndTest (%s): fleet up in %.1f s%n", ENCAP, (System.nanoTime() - started) / 1e9);
     }
 
     @AfterAll
     void tearDown() throws IOException {
         if (fleet != null) fleet.close();
-        System.err.printf(java.util.Locale.ROOT, "EndToEndTest: %.1f s%n", (System.nanoTime() - started) / 1e9);
+        System.err.printf(java.util.Locale.ROOT, "EndToEndTest (%s): %.1f s%n", ENCAP, (System.nanoTime() - started) / 1e9);
     }
 
     void compile() throws IOException {
@@ -189,6 +213,10 @@ class EndToEndTest {
     @Test
     @Order(4)
     void spoofedSourcesAreDropped() throws IOException {
+        assertAntiSpoofing("networkd+nft", () -> fleet.vmNs.get("vm1").exec("nft flush chain ip meshc rpf").orFail("flush rpf"), this::reloadNft);
+    }
+
+    void assertAntiSpoofing(String mode, Runnable openRpf, Runnable restore) throws IOException {
         var app1 = fleet.containerNs.get("other-1");
         String spoof = address("app-1");
         app1.exec("ip addr add " + spoof + "/32 dev eth0").orFail("spoof address");
@@ -196,51 +224,199 @@ class EndToEndTest {
             fleet.clearUdpLog("stats-1", 8125);
             app1.exec("python3 " + fleet.script + " send-udp " + spoof + " " + address("stats-1") + " 8125 10").orFail("send");
             sleep(500);
-            assertEquals(0, fleet.udpLogLines("stats-1", 8125), "spoofed datagrams must not arrive");
-            fleet.vmNs.get("vm1").exec("nft flush chain ip meshc rpf").orFail("flush rpf");
+            assertEquals(0, fleet.udpLogLines("stats-1", 8125), mode + ": spoofed datagrams must not arrive");
+            openRpf.run();
             app1.exec("python3 " + fleet.script + " send-udp " + spoof + " " + address("stats-1") + " 8125 10").orFail("send");
             sleep(500);
-            assertTrue(fleet.udpLogLines("stats-1", 8125) > 0, "control: without anti-spoofing the datagrams arrive");
+            assertTrue(fleet.udpLogLines("stats-1", 8125) > 0, mode + ": control: without anti-spoofing the datagrams arrive");
         } finally {
             app1.exec("ip addr del " + spoof + "/32 dev eth0");
-            reloadNft();
+            restore.run();
         }
     }
 
-    /** A VXLAN packet from an underlay address that is no inventory VM is dropped; control: without the tunnel filter it arrives. */
+    /** A tunnel packet from an underlay address that is no inventory VM is dropped; control: without the tunnel filter it arrives. */
     @Test
     @Order(5)
     void tunnelPacketsFromStrangersAreDropped() throws IOException {
+        assertTunnelFilter("networkd+nft", vm -> fleet.vmNs.get(vm).exec("nft flush chain ip meshc input").orFail("flush input"), this::reloadNft);
+    }
+
+    /**
+     * A rogue host on the underlay (192.168.99.99, in no inventory) tunnels datagrams to stats-1 from
+     * app-2's address (a consumer the allowlist admits): GRE to the VM's underlay address, or VXLAN
+     * with the VM's MAC. Dropped by meshc's tunnel filter; control: with {@code openFilter} run on
+     * the target VM the same datagrams arrive, so the refusal is the filter's.
+     */
+    void assertTunnelFilter(String mode, java.util.function.Consumer<String> openFilter, Runnable restore) throws IOException {
         var target = fleet.containers.get("stats-1");
         var vm = plan.vms().get(target.vm());
+        String vmUnderlay = Ipv4.format(vm.vm().underlay());
         try (Kernel.Netns rogue = new Kernel.Netns("rg")) {
             Kernel.sh("ip -n " + fleet.underlay.name + " link add u-rogue type veth peer name eth0 netns " + rogue.name).orFail("rogue link");
             fleet.underlay.exec("ip link set u-rogue master br0 up").orFail("rogue port");
             String spoof = address("app-2");
-            rogue.exec(String.join(" && ",
-                    "ip addr add 192.168.99.99/16 dev eth0", "ip link set eth0 up",
-                    "ip link add vx type vxlan id " + plan.inventory().network().vni() + " local 192.168.99.99 dstport "
+            String tunnel = GRE
+                    ? String.join(" && ", "ip link add tn type gre local 192.168.99.99 remote " + vmUnderlay + " ttl 64",
+                            "ip link set tn up", "ip addr add " + spoof + "/32 dev tn",
+                            "ip route add " + target.address() + "/32 dev tn")
+                    : String.join(" && ", "ip link add tn type vxlan id " + plan.inventory().network().vni() + " local 192.168.99.99 dstport "
                             + plan.inventory().network().vxlanPort() + " nolearning",
-                    "ip link set vx up", "ip addr add " + spoof + "/32 dev vx",
-                    "ip neigh add " + Ipv4.format(vm.gateway()) + " lladdr " + vm.mac() + " dev vx nud permanent",
-                    "bridge fdb append " + vm.mac() + " dev vx dst " + Ipv4.format(vm.vm().underlay()),
-                    "ip route add " + target.address() + "/32 via " + Ipv4.format(vm.gateway()) + " dev vx onlink")).orFail("rogue vxlan");
+                            "ip link set tn up", "ip addr add " + spoof + "/32 dev tn",
+                            "ip neigh add " + Ipv4.format(vm.gateway()) + " lladdr " + vm.mac() + " dev tn nud permanent",
+                            "bridge fdb append " + vm.mac() + " dev tn dst " + vmUnderlay,
+                            "ip route add " + target.address() + "/32 via " + Ipv4.format(vm.gateway()) + " dev tn onlink");
+            rogue.exec("ip addr add 192.168.99.99/16 dev eth0 && ip link set eth0 up && " + tunnel).orFail("rogue " + ENCAP);
             fleet.clearUdpLog("stats-1", 8125);
             rogue.exec("python3 " + fleet.script + " send-udp " + spoof + " " + target.address() + " 8125 10").orFail("rogue send");
             sleep(500);
-            assertEquals(0, fleet.udpLogLines("stats-1", 8125), "tunnel packets from 192.168.99.99 must be dropped");
-            fleet.vmNs.get(target.vm()).exec("nft flush chain ip meshc input").orFail("flush input");
+            assertEquals(0, fleet.udpLogLines("stats-1", 8125), mode + ": " + ENCAP + " packets from 192.168.99.99 must be dropped");
+            openFilter.accept(target.vm());
             rogue.exec("python3 " + fleet.script + " send-udp " + spoof + " " + target.address() + " 8125 10").orFail("rogue send");
             sleep(500);
-            assertTrue(fleet.udpLogLines("stats-1", 8125) > 0, "control: without the tunnel filter the packets arrive");
+            assertTrue(fleet.udpLogLines("stats-1", 8125) > 0, mode + ": control: without the tunnel filter the packets arrive");
         } finally {
-            reloadNft();
+            restore.run();
         }
+    }
+
+    /**
+     * The NBMA tunnel's neighbour table: on every VM, one PERMANENT entry per peer VM mapping the
+     * peer's gateway to its underlay address (GRE) or to its MAC (VXLAN), and no other entry.
+     */
+    void assertPermanentNeighbours(String mode) {
+        for (String vm : fleet.vms.keySet()) {
+            var got = Fleet.JSON.readTree(fleet.vmNs.get(vm).exec("ip -j neigh show dev " + TUNNEL).orFail("ip neigh").out());
+            Map<String, String> entries = new TreeMap<>();
+            for (var n : got) {
+                String state = n.get("state") == null ? "?" : n.get("state").toString();
+                entries.put(n.get("dst").asString(), n.path("lladdr").asString("") + " " + state);
+            }
+            Map<String, String> expected = new TreeMap<>();
+            for (var peer : plan.vms().values()) {
+                if (peer.name().equals(vm)) continue;
+                expected.put(Ipv4.format(peer.gateway()), (GRE ? Ipv4.format(peer.vm().underlay()) : peer.mac()) + " [\"PERMANENT\"]");
+            }
+            assertEquals(expected, entries, mode + ": neighbours of " + TUNNEL + " on " + vm);
+        }
+    }
+
+    /**
+     * MTU on one routing path, offloads off so the underlay shows wire-size packets:
+     * <ul>
+     * <li>the tunnel device's MTU is the containers' (1476 for GRE: 1500 - 24);</li>
+     * <li>a bulk TCP transfer app-1 -> db-2 (across VMs, echoed back) at that MTU arrives intact, its
+     * SYN announces MSS = MTU - 40, the underlay carries full 1500-byte outer packets, none larger
+     * and none fragmented;</li>
+     * <li>with a larger container MTU (1500 on both ends), path-MTU discovery: a 1500-byte DF
+     * datagram is refused (the sender learns the tunnel MTU; nothing arrives) while one of the
+     * tunnel MTU arrives, and a bulk transfer still arrives intact with the same underlay limits.</li>
+     * </ul>
+     */
+    void assertMtu(String path) throws Exception {
+        int mtu = fleet.containers.get("app-1").mtu();
+        if (GRE) assertEquals(1476, mtu, "GRE: the containers' MTU is the tunnel's, 1500 - 24");
+        for (String vm : fleet.vms.keySet()) {
+            String link = fleet.vmNs.get(vm).exec("ip -o link show " + TUNNEL).orFail("tunnel").out();
+            assertTrue(link.contains(" mtu " + mtu + " "), path + ": " + TUNNEL + " on " + vm + ": " + link);
+        }
+        fleet.offloadsOff();
+        String db2 = address("db-2");
+        assertTrue(!fleet.containers.get("db-2").vm().equals(fleet.containers.get("app-1").vm()), "app-1 and db-2 on different VMs");
+        fleet.stopServers("db-2");
+        Path pcap = work.resolve("underlay-" + path + ".pcap");
+        String filter = GRE ? "ip proto 47" : "udp port " + plan.inventory().network().vxlanPort();
+        Process cap = fleet.capture(pcap, filter);
+        Kernel.Netns app1 = fleet.containerNs.get("app-1"), db2ns = fleet.containerNs.get("db-2");
+        try {
+            fleet.echo("db-2", 5432);
+            assertBulk(path + " at MTU " + mtu, db2);
+            // a larger container MTU on both ends: the tunnel is now the smaller link on the path
+            app1.exec("ip link set eth0 mtu 1500").orFail("mtu 1500");
+            db2ns.exec("ip link set eth0 mtu 1500").orFail("mtu 1500");
+            fleet.clearUdpLog("stats-1", 8125);
+            String stats = address("stats-1");
+            var big = Fleet.JSON.readTree(lastLine(app1.exec("python3 " + fleet.script + " df-udp " + stats + " 8125 1500 4 big").orFail("df-udp").out()));
+            var fit = Fleet.JSON.readTree(lastLine(app1.exec("python3 " + fleet.script + " df-udp " + stats + " 8125 " + mtu + " 2 fit").orFail("df-udp").out()));
+            sleep(500);
+            assertEquals(mtu, big.get("path_mtu").asInt(), path + ": the sender learned the tunnel MTU from ICMP: " + big);
+            assertTrue(big.get("emsgsize").asInt() > 0, path + ": DF datagrams above the path MTU are refused at the sender once learned: " + big);
+            assertEquals(0, fleet.udpLogLines("stats-1", 8125, "big"), path + ": no 1500-byte DF datagram crosses the tunnel");
+            assertEquals(2, fleet.udpLogLines("stats-1", 8125, "fit"), path + ": control: DF datagrams of the tunnel MTU arrive " + fit);
+            app1.exec("ip route flush cache").orFail("flush cache");
+            assertBulk(path + " with container MTU 1500", db2);
+            String cached = app1.exec("ip route get " + db2).orFail("route get").out();
+            assertTrue(cached.contains("mtu " + mtu), path + ": app-1 learned path MTU " + mtu + " towards db-2: " + cached);
+        } finally {
+            Fleet.stopCapture(cap);
+            app1.exec("ip link set eth0 mtu " + mtu + " && ip route flush cache");
+            db2ns.exec("ip link set eth0 mtu " + mtu + " && ip route flush cache");
+            fleet.stopServers("db-2");
+            fleet.serve("db-2", ports("db"));
+        }
+        captures.put(path, pcap);
+        int all = Fleet.count(pcap, filter);
+        int full = Fleet.count(pcap, filter + " and ip[2:2] = 1500");
+        int larger = Fleet.count(pcap, filter + " and ip[2:2] > 1500");
+        int fragments = Fleet.count(pcap, filter + " and ip[6:2] & 0x3fff != 0");
+        System.err.printf("EndToEndTest %s: underlay %d %s packets, %d of 1500 bytes, %d larger, %d fragments%n", path, all, ENCAP, full, larger, fragments);
+        assertTrue(full > 100, path + ": full-size outer packets (1500 bytes) on the underlay: " + full + " of " + all);
+        assertEquals(0, larger, path + ": outer packets above the underlay MTU");
+        assertEquals(0, fragments, path + ": fragmented outer packets");
+        if (GRE) {
+            String v = Kernel.run(List.of("sh", "-c", "tcpdump -r " + pcap + " -nn -v 'ip proto 47' 2>/dev/null | grep -c 'mss " + (mtu - 40) + "'"), 120).out().strip();
+            assertTrue(Integer.parseInt(v) > 0, path + ": tunnelled SYNs announce MSS " + (mtu - 40));
+        }
+    }
+
+    void assertBulk(String what, String db2) {
+        var r = Fleet.JSON.readTree(lastLine(fleet.containerNs.get("app-1")
+                .exec("timeout 300 python3 " + fleet.script + " bulk " + db2 + " 5432 " + BULK_BYTES).orFail("bulk " + what).out()));
+        System.err.println("EndToEndTest bulk " + what + ": " + r);
+        assertTrue(r.get("intact").asBoolean(), what + ": " + BULK_BYTES + " bytes each way intact: " + r);
+    }
+
+    static String lastLine(String out) {
+        return out.strip().lines().reduce((a, b) -> b).orElse("{}");
+    }
+
+    /**
+     * GRE: the outer TTL of every tunnel packet a VM sent during the bulk transfers is 64 on this
+     * path (not inherited from the inner packet, which a forwarding VM has decremented to 63).
+     */
+    void assertOuterTtl(String path) {
+        Path pcap = captures.get(path);
+        assertTrue(pcap != null, "the MTU test of the " + path + " path ran first");
+        int all = Fleet.count(pcap, "ip proto 47");
+        int ttl64 = Fleet.count(pcap, "ip proto 47 and ip[8] = 64");
+        String sample = Kernel.run(List.of("sh", "-c", "tcpdump -r " + pcap + " -nn -v 'ip proto 47 and ip[8] != 64' 2>/dev/null | head -n 2"), 60).out();
+        assertTrue(all > 0, path + ": no GRE packets captured");
+        assertEquals(all, ttl64, path + ": GRE packets with outer TTL 64 (others: " + sample.strip() + ")");
+    }
+
+    @Test
+    @Order(6)
+    void tunnelNeighboursArePermanentOnTheNetworkdPath() {
+        assertPermanentNeighbours("networkd");
+    }
+
+    @Test
+    @Order(7)
+    void mtuBulkAndPathMtuOnTheNetworkdPath() throws Exception {
+        assertMtu("networkd");
+    }
+
+    /** GRE only. Depends on gre.netdev setting TTL=64 (without it networkd leaves ttl inherit: 63 here). */
+    @Test
+    @Order(8)
+    void greOuterTtlIs64OnTheNetworkdPath() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GRE, "GRE only");
+        assertOuterTtl("networkd");
     }
 
     /** db-3 moves from vm3 to vm1: recompile, reapply, restart it there; consumers' VIPs are unchanged and reach it. */
     @Test
-    @Order(6)
+    @Order(9)
     void aMovedContainerIsReachedThroughUnchangedVips() throws Exception {
         Map<String, String> vipsBefore = vipsOfConsumers();
         String before = address("db-3");
@@ -276,7 +452,7 @@ class EndToEndTest {
 
     /** The same VIP, balancing and isolation checks with rules.v4 applied by iptables-restore instead of nft. */
     @Test
-    @Order(7)
+    @Order(10)
     void iptablesRulesBehaveTheSame() {
         flushNft();
         Runnable load = () -> fleet.vms.keySet().forEach(vm -> fleet.vmNs.get(vm)
@@ -295,26 +471,73 @@ class EndToEndTest {
         }
     }
 
-    /** Routing from ip -batch and bridge -batch instead of systemd-networkd. */
+    Runnable loadIptables() {
+        return () -> fleet.vms.keySet().forEach(vm -> fleet.vmNs.get(vm)
+                .exec("iptables-restore " + fleet.host(vm).resolve("iptables/rules.v4")).orFail("iptables-restore on " + vm));
+    }
+
+    Runnable flushIptables() {
+        return () -> fleet.vms.keySet().forEach(vm -> fleet.vmNs.get(vm)
+                .exec("iptables -F && iptables -t nat -F && iptables -t raw -F && iptables -t nat -X && iptables -X").orFail("iptables flush"));
+    }
+
+    /** Routing from ip -batch (and bridge -batch for VXLAN's forwarding entries) instead of systemd-networkd. */
     @Test
-    @Order(8)
+    @Order(11)
     void ipBatchRoutingBehavesTheSame() throws Exception {
         for (String vm : fleet.vms.keySet()) {
             fleet.stopNetworkd(vm);
             var ns = fleet.vmNs.get(vm);
-            ns.exec("ip link del meshc-vx; for d in $(ls /sys/class/net | grep '^mc'); do ip addr flush dev $d; done").orFail("reset " + vm);
+            ns.exec("ip link del " + TUNNEL + "; for d in $(ls /sys/class/net | grep '^mc'); do ip addr flush dev $d; done").orFail("reset " + vm);
+            assertTrue(!ns.exec("ip -o route show").out().contains("onlink"), "networkd's routes are gone on " + vm);
         }
         for (String vm : fleet.vms.keySet()) {
             var ns = fleet.vmNs.get(vm);
             Path ip = fleet.host(vm).resolve("ip");
             ns.exec("ip -batch " + ip.resolve("links.batch") + " && ip -batch " + ip.resolve("neighbors.batch")
-                    + " && bridge -batch " + ip.resolve("fdb.batch") + " && ip -batch " + ip.resolve("routes.batch")
+                    + (Files.exists(ip.resolve("fdb.batch")) ? " && bridge -batch " + ip.resolve("fdb.batch") : "")
+                    + " && ip -batch " + ip.resolve("routes.batch")
                     + " && ip -batch " + ip.resolve("containers.batch")).orFail("ip -batch on " + vm);
         }
         fleet.awaitRouting();
+        assertPermanentNeighbours("ip-batch");
         assertRelationshipsWork("ip-batch+nft");
         assertBalanced("app-1", "database", "ip-batch+nft");
         assertIsolation("ip-batch+nft", this::flushNft, this::reloadNft);
+    }
+
+    @Test
+    @Order(12)
+    void tunnelFilterAndMtuOnTheIpBatchPath() throws Exception {
+        assertTunnelFilter("ip-batch+nft", vm -> fleet.vmNs.get(vm).exec("nft flush chain ip meshc input").orFail("flush input"), this::reloadNft);
+        assertMtu("ip-batch");
+    }
+
+    /** ip -batch routing with iptables: relationships, VIPs and balancing, isolation, anti-spoofing and the tunnel filter. */
+    @Test
+    @Order(13)
+    void ipBatchWithIptables() throws Exception {
+        flushNft();
+        Runnable load = loadIptables(), flush = flushIptables();
+        load.run();
+        try {
+            assertRelationshipsWork("ip-batch+iptables");
+            assertBalanced("app-2", "cache", "ip-batch+iptables");
+            assertIsolation("ip-batch+iptables", flush, load);
+            assertAntiSpoofing("ip-batch+iptables", () -> fleet.vmNs.get("vm1").exec("iptables -t raw -F PREROUTING").orFail("flush raw"), load);
+            assertTunnelFilter("ip-batch+iptables", vm -> fleet.vmNs.get(vm).exec("iptables -F INPUT").orFail("flush INPUT"), load);
+        } finally {
+            flush.run();
+            reloadNft();
+        }
+    }
+
+    /** GRE only: links.batch creates the device with ttl 64. */
+    @Test
+    @Order(14)
+    void greOuterTtlIs64OnTheIpBatchPath() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GRE, "GRE only");
+        assertOuterTtl("ip-batch");
     }
 
     static void sleep(long ms) {

@@ -39,7 +39,7 @@ final class Fleet implements AutoCloseable {
     final Map<String, VmInfo> vms = new TreeMap<>();
     final Map<String, ContainerInfo> containers = new TreeMap<>();
     final Map<String, Process> networkd = new TreeMap<>();
-    final List<Process> servers = new ArrayList<>();
+    final Map<String, List<Process>> servers = new TreeMap<>();
     final Path logs;
 
     Fleet(Path out, Path script, Path logs) throws IOException {
@@ -163,13 +163,81 @@ final class Fleet implements AutoCloseable {
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String first = r.readLine();
             assertTrue("ready".equals(first), "server " + container + ":" + port + " did not start: " + first);
-            servers.add(p);
+            servers.computeIfAbsent(container, k -> new ArrayList<>()).add(p);
         }
     }
 
+    /** Stops the container's servers (to put another on its port). */
+    void stopServers(String container) throws InterruptedException {
+        for (Process p : servers.getOrDefault(container, List.of())) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        servers.remove(container);
+    }
+
+    /** A TCP echo server on {@code port} in the container, stopped by {@link #stopServers}. */
+    void echo(String container, int port) throws IOException {
+        Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, "python3", script.toString(), "echo",
+                String.valueOf(port)).redirectErrorStream(true).start();
+        String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertTrue("ready".equals(first), "echo server " + container + ":" + port + " did not start: " + first);
+        servers.computeIfAbsent(container, k -> new ArrayList<>()).add(p);
+    }
+
+    /** Every namespace this fleet made. */
+    List<Kernel.Netns> namespaces() {
+        List<Kernel.Netns> all = new ArrayList<>(List.of(underlay));
+        all.addAll(vmNs.values());
+        all.addAll(containerNs.values());
+        return all;
+    }
+
+    /**
+     * TSO, GSO and GRO off on every veth of the fleet, so that the underlay carries packets of the
+     * size they have on a wire: with them on, 64 KiB segments cross the veths and hide MTU errors.
+     */
+    void offloadsOff() {
+        for (Kernel.Netns ns : namespaces()) {
+            ns.exec("for d in $(ip -o link show type veth | awk -F'[ :@]+' '{print $2}'); do "
+                    + "ethtool -K $d tso off gso off gro off || exit 1; "
+                    + "ethtool -k $d | grep -Eq '^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload): on' && exit 2; done; true")
+                    .orFail("offloads off in " + ns.name);
+        }
+    }
+
+    /** tcpdump on the underlay bridge writing {@code file}; stop it with {@link #stopCapture}. */
+    Process capture(Path file, String filter) throws IOException, InterruptedException {
+        Path log = Path.of(file + ".log");
+        Process p = new ProcessBuilder("ip", "netns", "exec", underlay.name, "tcpdump", "-i", "br0", "-nn", "-U", "-s", "200", "-Z", "root",
+                "-w", file.toString(), filter).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.readString(log).contains("listening on")) {
+            if (!p.isAlive() || System.nanoTime() > deadline) fail("tcpdump did not start: " + Files.readString(log));
+            Thread.sleep(100);
+        }
+        return p;
+    }
+
+    static void stopCapture(Process p) throws InterruptedException {
+        p.destroy(); // SIGTERM: tcpdump flushes and exits
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+    }
+
+    /** Packets in a capture matching a pcap filter. */
+    static int count(Path pcap, String filter) {
+        Kernel.Result r = Kernel.run(List.of("sh", "-c", "tcpdump -r " + pcap + " -nn '" + filter + "' 2>/dev/null | wc -l"), 120).orFail("tcpdump -r");
+        return Integer.parseInt(r.out().strip());
+    }
+
     int udpLogLines(String container, int port) throws IOException {
+        return udpLogLines(container, port, "spoof");
+    }
+
+    /** Datagrams the container's UDP server received whose payload contains {@code marker}. */
+    int udpLogLines(String container, int port, String marker) throws IOException {
         Path log = logs.resolve("udp-" + container + "-" + port + ".log");
-        return Files.exists(log) ? (int) Files.readAllLines(log).stream().filter(l -> l.contains("spoof")).count() : 0;
+        return Files.exists(log) ? (int) Files.readAllLines(log).stream().filter(l -> l.contains(marker)).count() : 0;
     }
 
     void clearUdpLog(String container, int port) throws IOException {
@@ -194,7 +262,7 @@ final class Fleet implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process p : servers) p.destroyForcibly();
+        servers.values().forEach(l -> l.forEach(Process::destroyForcibly));
         for (Process p : networkd.values()) p.destroyForcibly();
         containerNs.values().forEach(Kernel.Netns::close);
         vmNs.values().forEach(Kernel.Netns::close);

@@ -34,6 +34,30 @@ public final class Kernel {
         Assumptions.abort(why);
     }
 
+    /**
+     * The running kernel can create links of {@code kind} (gre, vxlan, sit, ...), tried in a scratch
+     * namespace. Skips without, fails under CI=true: a kernel lacking it runs such a scenario in a
+     * guest kernel ({@link Guest}).
+     */
+    public static void requireLinkKind(String kind) {
+        if (hasLinkKind(kind)) return;
+        String why = "this kernel cannot create " + kind + " links (" + System.getProperty("os.version") + "); "
+                + "run the scenario in a guest kernel (GuestGreTest)";
+        if ("true".equals(System.getenv("CI"))) fail(why);
+        Assumptions.abort(why);
+    }
+
+    public static boolean hasLinkKind(String kind) {
+        try (Netns ns = new Netns("lk")) {
+            String args = switch (kind) {
+                case "vxlan" -> "id 1 dstport 4789";
+                case "gre", "sit", "ipip" -> "local 192.0.2.1";
+                default -> "";
+            };
+            return ns.exec("ip link add probe0 type " + kind + " " + args).code() == 0;
+        }
+    }
+
     /** Output of a finished command. */
     public record Result(int code, String out) {
         public Result orFail(String what) {
