@@ -10,6 +10,12 @@ send-udp SRC HOST PORT N     N UDP datagrams from address SRC, replies not await
 echo PORT                    TCP server on PORT echoing every byte back (prints "ready")
 bulk HOST PORT NBYTES        sends NBYTES of random data to an echo server while reading the echo;
                              prints JSON {"sent", "received", "intact", "seconds"}
+pcap-stats FILE INNER        one pass over a capture of tunnel packets (Ethernet, outer IPv4): counts
+                             of all, 1500-byte, larger and fragmented outer packets, outer TTLs, and the
+                             MSS options of inner TCP SYNs found INNER bytes after the outer IP header
+agent                        reads commands (the others but serve and echo, one JSON array a line) from
+                             stdin and answers each with its JSON line: one process per namespace
+                             instead of one per probe (which costs seconds in an emulated guest)
 df-udp HOST PORT SIZE N TAG  N UDP datagrams of SIZE bytes (IP) with DF set (IP_PMTUDISC_DO), payload
                              starting with TAG; prints JSON {"sent", "emsgsize", "path_mtu"}
 """
@@ -157,8 +163,56 @@ def df_udp(host, port, size, n, tag):
     print(json.dumps({"sent": sent, "emsgsize": emsgsize, "path_mtu": s.getsockopt(socket.IPPROTO_IP, 14)}, sort_keys=True))  # IP_MTU
 
 
-if __name__ == "__main__":
-    cmd, args = sys.argv[1], sys.argv[2:]
+def pcap_stats(path, inner):
+    import struct
+    st = {"all": 0, "full": 0, "larger": 0, "fragments": 0, "ttl": {}, "syn_mss": {}}
+    with open(path, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    pos = 24
+    while pos + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(endian + "IIII", data[pos:pos + 16])
+        pkt = data[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+        ip = pkt[14:]
+        if len(ip) < 20 or ip[0] >> 4 != 4:
+            continue
+        st["all"] += 1
+        length = struct.unpack(">H", ip[2:4])[0]
+        st["full"] += length == 1500
+        st["larger"] += length > 1500
+        st["fragments"] += (struct.unpack(">H", ip[6:8])[0] & 0x3fff) != 0
+        st["ttl"][str(ip[8])] = st["ttl"].get(str(ip[8]), 0) + 1
+        payload = ip[(ip[0] & 15) * 4 + inner:]
+        if len(payload) >= 40 and payload[0] >> 4 == 4 and payload[9] == 6:
+            tcp = payload[(payload[0] & 15) * 4:]
+            if len(tcp) >= 20 and tcp[13] & 2:
+                opts, i = tcp[20:(tcp[12] >> 4) * 4], 0
+                while i < len(opts) and opts[i] != 0:
+                    if opts[i] == 1:
+                        i += 1
+                        continue
+                    if opts[i] == 2 and i + 4 <= len(opts):
+                        mss = str(struct.unpack(">H", opts[i + 2:i + 4])[0])
+                        st["syn_mss"][mss] = st["syn_mss"].get(mss, 0) + 1
+                    if i + 1 >= len(opts) or opts[i + 1] < 2:
+                        break
+                    i += opts[i + 1]
+    print(json.dumps(st, sort_keys=True))
+
+
+def agent():
+    print("ready", flush=True)
+    for line in sys.stdin:
+        argv = json.loads(line)
+        try:
+            run(argv[0], argv[1:])
+        except Exception as e:  # answered, so the caller sees it
+            print(json.dumps({"error": repr(e)}))
+        sys.stdout.flush()
+
+
+def run(cmd, args):
     if cmd == "serve":
         serve(args[0], int(args[1]), args[2] if len(args) > 2 else None)
     elif cmd == "connect":
@@ -173,5 +227,13 @@ if __name__ == "__main__":
         bulk(args[0], int(args[1]), int(args[2]))
     elif cmd == "df-udp":
         df_udp(args[0], int(args[1]), int(args[2]), int(args[3]), args[4])
+    elif cmd == "pcap-stats":
+        pcap_stats(args[0], int(args[1]))
+    elif cmd == "agent":
+        agent()
     else:
         sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], sys.argv[2:])

@@ -47,15 +47,15 @@ class EndToEndTest {
     static final boolean GRE = ENCAP.equals("gre");
     /** The tunnel device both paths create. */
     static final String TUNNEL = GRE ? "meshc-gre" : "meshc-vx";
-    static final int BULK_BYTES = 4 << 20;
+    static final int BULK_BYTES = 2 << 20;
     Path work;
     Path inventory;
     Fleet fleet;
     Plan plan;
     int sport = 20000;
     long started;
-    /** Underlay captures of the bulk transfers, by routing path (networkd, ip-batch). */
-    final Map<String, Path> captures = new TreeMap<>();
+    /** What the underlay carried during the bulk transfers (netcheck.py pcap-stats), by routing path. */
+    final Map<String, tools.jackson.databind.JsonNode> captures = new TreeMap<>();
 
     static String encapsulation() {
         String e = System.getProperty("meshc.e2e.encap", System.getenv().getOrDefault("MESHC_E2E_ENCAP", "vxlan"));
@@ -77,15 +77,22 @@ class EndToEndTest {
         Files.copy(TestSupport.example("fleet").resolveSibling("meshc.lock"), work.resolve("meshc.lock"));
         Path script = TestSupport.root().resolve("compiler/src/test/resources/e2e/netcheck.py");
         compile();
+        phase("compiled");
         Path logs = Files.createDirectories(work.resolve("logs"));
         fleet = new Fleet(work.resolve("out"), script, logs);
         fleet.startVms();
         for (String vm : fleet.vms.keySet()) fleet.startNetworkd(vm);
         for (var c : fleet.containers.values()) fleet.attach(c);
+        phase("namespaces and networkd started");
         fleet.awaitRouting();
+        phase("routing configured");
         for (String vm : fleet.vms.keySet()) fleet.loadNft(vm);
         for (var c : fleet.containers.values()) fleet.serve(c.name(), ports(c.service()));
         System.err.printf(java.util.Locale.ROOT, "EndToEndTest (%s): fleet up in %.1f s%n", ENCAP, (System.nanoTime() - started) / 1e9);
+    }
+
+    void phase(String what) {
+        System.err.printf(java.util.Locale.ROOT, "EndToEndTest (%s): %s at %.1f s%n", ENCAP, what, (System.nanoTime() - started) / 1e9);
     }
 
     @AfterAll
@@ -222,11 +229,11 @@ class EndToEndTest {
         app1.exec("ip addr add " + spoof + "/32 dev eth0").orFail("spoof address");
         try {
             fleet.clearUdpLog("stats-1", 8125);
-            app1.exec("python3 " + fleet.script + " send-udp " + spoof + " " + address("stats-1") + " 8125 10").orFail("send");
+            fleet.ask("other-1", "send-udp", spoof, address("stats-1"), 8125, 10);
             sleep(500);
             assertEquals(0, fleet.udpLogLines("stats-1", 8125), mode + ": spoofed datagrams must not arrive");
             openRpf.run();
-            app1.exec("python3 " + fleet.script + " send-udp " + spoof + " " + address("stats-1") + " 8125 10").orFail("send");
+            fleet.ask("other-1", "send-udp", spoof, address("stats-1"), 8125, 10);
             sleep(500);
             assertTrue(fleet.udpLogLines("stats-1", 8125) > 0, mode + ": control: without anti-spoofing the datagrams arrive");
         } finally {
@@ -336,8 +343,8 @@ class EndToEndTest {
             db2ns.exec("ip link set eth0 mtu 1500").orFail("mtu 1500");
             fleet.clearUdpLog("stats-1", 8125);
             String stats = address("stats-1");
-            var big = Fleet.JSON.readTree(lastLine(app1.exec("python3 " + fleet.script + " df-udp " + stats + " 8125 1500 4 big").orFail("df-udp").out()));
-            var fit = Fleet.JSON.readTree(lastLine(app1.exec("python3 " + fleet.script + " df-udp " + stats + " 8125 " + mtu + " 2 fit").orFail("df-udp").out()));
+            var big = fleet.ask("app-1", "df-udp", stats, 8125, 1500, 4, "big");
+            var fit = fleet.ask("app-1", "df-udp", stats, 8125, mtu, 2, "fit");
             sleep(500);
             assertEquals(mtu, big.get("path_mtu").asInt(), path + ": the sender learned the tunnel MTU from ICMP: " + big);
             assertTrue(big.get("emsgsize").asInt() > 0, path + ": DF datagrams above the path MTU are refused at the sender once learned: " + big);
@@ -354,30 +361,23 @@ class EndToEndTest {
             fleet.stopServers("db-2");
             fleet.serve("db-2", ports("db"));
         }
-        captures.put(path, pcap);
-        int all = Fleet.count(pcap, filter);
-        int full = Fleet.count(pcap, filter + " and ip[2:2] = 1500");
-        int larger = Fleet.count(pcap, filter + " and ip[2:2] > 1500");
-        int fragments = Fleet.count(pcap, filter + " and ip[6:2] & 0x3fff != 0");
-        System.err.printf("EndToEndTest %s: underlay %d %s packets, %d of 1500 bytes, %d larger, %d fragments%n", path, all, ENCAP, full, larger, fragments);
-        assertTrue(full > 100, path + ": full-size outer packets (1500 bytes) on the underlay: " + full + " of " + all);
-        assertEquals(0, larger, path + ": outer packets above the underlay MTU");
-        assertEquals(0, fragments, path + ": fragmented outer packets");
-        if (GRE) {
-            String v = Kernel.run(List.of("sh", "-c", "tcpdump -r " + pcap + " -nn -v 'ip proto 47' 2>/dev/null | grep -c 'mss " + (mtu - 40) + "'"), 120).out().strip();
-            assertTrue(Integer.parseInt(v) > 0, path + ": tunnelled SYNs announce MSS " + (mtu - 40));
-        }
+        // one pass over the capture: outer sizes, fragments, TTLs, and the MSS of tunnelled SYNs
+        // (inner IPv4 after the 4-byte GRE header, or VXLAN's UDP 8 + VXLAN 8 + Ethernet 14)
+        var st = Fleet.JSON.readTree(Kernel.run(List.of("python3", fleet.script.toString(), "pcap-stats", pcap.toString(), GRE ? "4" : "30"), 300)
+                .orFail("pcap-stats").out());
+        captures.put(path, st);
+        System.err.println("EndToEndTest " + path + ": underlay " + ENCAP + " packets " + st);
+        int full = st.get("full").asInt();
+        assertTrue(full > 500, path + ": full-size outer packets (1500 bytes) on the underlay: " + st);
+        assertEquals(0, st.get("larger").asInt(), path + ": outer packets above the underlay MTU: " + st);
+        assertEquals(0, st.get("fragments").asInt(), path + ": fragmented outer packets: " + st);
+        assertTrue(st.get("syn_mss").path(String.valueOf(mtu - 40)).asInt(0) > 0, path + ": tunnelled SYNs announce MSS " + (mtu - 40) + ": " + st);
     }
 
     void assertBulk(String what, String db2) {
-        var r = Fleet.JSON.readTree(lastLine(fleet.containerNs.get("app-1")
-                .exec("timeout 300 python3 " + fleet.script + " bulk " + db2 + " 5432 " + BULK_BYTES).orFail("bulk " + what).out()));
+        var r = fleet.ask("app-1", "bulk", db2, 5432, BULK_BYTES);
         System.err.println("EndToEndTest bulk " + what + ": " + r);
         assertTrue(r.get("intact").asBoolean(), what + ": " + BULK_BYTES + " bytes each way intact: " + r);
-    }
-
-    static String lastLine(String out) {
-        return out.strip().lines().reduce((a, b) -> b).orElse("{}");
     }
 
     /**
@@ -385,13 +385,10 @@ class EndToEndTest {
      * path (not inherited from the inner packet, which a forwarding VM has decremented to 63).
      */
     void assertOuterTtl(String path) {
-        Path pcap = captures.get(path);
-        assertTrue(pcap != null, "the MTU test of the " + path + " path ran first");
-        int all = Fleet.count(pcap, "ip proto 47");
-        int ttl64 = Fleet.count(pcap, "ip proto 47 and ip[8] = 64");
-        String sample = Kernel.run(List.of("sh", "-c", "tcpdump -r " + pcap + " -nn -v 'ip proto 47 and ip[8] != 64' 2>/dev/null | head -n 2"), 60).out();
-        assertTrue(all > 0, path + ": no GRE packets captured");
-        assertEquals(all, ttl64, path + ": GRE packets with outer TTL 64 (others: " + sample.strip() + ")");
+        var st = captures.get(path);
+        assertTrue(st != null, "the MTU test of the " + path + " path ran first");
+        assertTrue(st.get("all").asInt() > 0, path + ": no GRE packets captured");
+        assertEquals(st.get("all").asInt(), st.get("ttl").path("64").asInt(0), path + ": outer TTLs of the GRE packets: " + st.get("ttl"));
     }
 
     @Test

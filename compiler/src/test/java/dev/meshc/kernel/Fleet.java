@@ -40,6 +40,12 @@ final class Fleet implements AutoCloseable {
     final Map<String, ContainerInfo> containers = new TreeMap<>();
     final Map<String, Process> networkd = new TreeMap<>();
     final Map<String, List<Process>> servers = new TreeMap<>();
+    /** One netcheck.py agent per container namespace, started on first use. */
+    final Map<String, Agent> agents = new TreeMap<>();
+
+    /** A netcheck.py agent: one command a line in, one JSON line out. */
+    record Agent(Process process, java.io.BufferedWriter in, BufferedReader out) {
+    }
     final Path logs;
 
     Fleet(Path out, Path script, Path logs) throws IOException {
@@ -129,6 +135,8 @@ final class Fleet implements AutoCloseable {
     }
 
     void detach(String container) {
+        Agent a = agents.remove(container);
+        if (a != null) a.process().destroyForcibly();
         Kernel.Netns ns = containerNs.remove(container);
         if (ns != null) ns.close();
     }
@@ -224,12 +232,6 @@ final class Fleet implements AutoCloseable {
         if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
     }
 
-    /** Packets in a capture matching a pcap filter. */
-    static int count(Path pcap, String filter) {
-        Kernel.Result r = Kernel.run(List.of("sh", "-c", "tcpdump -r " + pcap + " -nn '" + filter + "' 2>/dev/null | wc -l"), 120).orFail("tcpdump -r");
-        return Integer.parseInt(r.out().strip());
-    }
-
     int udpLogLines(String container, int port) throws IOException {
         return udpLogLines(container, port, "spoof");
     }
@@ -251,10 +253,34 @@ final class Fleet implements AutoCloseable {
         }
     }
 
+    /** Runs a netcheck.py command (connect, udp, send-udp, bulk, df-udp) in the container's agent; its JSON answer. */
+    JsonNode ask(String container, Object... command) {
+        try {
+            Agent a = agents.get(container);
+            if (a == null || !a.process().isAlive()) {
+                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, "python3", script.toString(), "agent")
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                a = new Agent(p, new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)),
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+                String first = a.out().readLine();
+                assertTrue("ready".equals(first), "agent in " + container + " did not start: " + first);
+                agents.put(container, a);
+            }
+            List<String> argv = java.util.Arrays.stream(command).map(String::valueOf).toList();
+            a.in().write(JSON.writeValueAsString(argv) + "\n");
+            a.in().flush();
+            String line = a.out().readLine();
+            if (line == null) fail("agent in " + container + " died on " + argv);
+            JsonNode j = JSON.readTree(line);
+            if (j.has("error")) fail("agent in " + container + ": " + argv + ": " + j.get("error"));
+            return j;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     Tally connect(String from, String host, int port, int n, int sport, boolean udp) {
-        Kernel.Result r = containerNs.get(from).exec("python3 " + script + " " + (udp ? "udp" : "connect") + " " + host + " " + port + " " + n + " " + sport);
-        r.orFail("traffic from " + from + " to " + host + ":" + port);
-        JsonNode j = JSON.readTree(r.out().strip().lines().reduce((a, b) -> b).orElse("{}"));
+        JsonNode j = ask(from, udp ? "udp" : "connect", host, port, n, sport);
         Map<String, Integer> replies = new TreeMap<>();
         j.get("replies").properties().forEach(e -> replies.put(e.getKey(), e.getValue().asInt()));
         return new Tally(replies, j.get("failed").asInt());
@@ -263,6 +289,7 @@ final class Fleet implements AutoCloseable {
     @Override
     public void close() {
         servers.values().forEach(l -> l.forEach(Process::destroyForcibly));
+        agents.values().forEach(a -> a.process().destroyForcibly());
         for (Process p : networkd.values()) p.destroyForcibly();
         containerNs.values().forEach(Kernel.Netns::close);
         vmNs.values().forEach(Kernel.Netns::close);

@@ -95,7 +95,7 @@ public final class Guest {
      * ran and none failed, was aborted or skipped), with this JVM's test class path.
      */
     public static Run junit(List<String> classes, Map<String, String> env, List<String> modules, Path results, int timeoutSeconds) {
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-Xmx768m",
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx768m",
                 "-Dmeshc.root=" + TestSupport.root(), "-cp", testClasspath(), GuestMain.class.getName()));
         cmd.addAll(classes);
         return run(cmd, env, modules, TestSupport.root(), results, timeoutSeconds);

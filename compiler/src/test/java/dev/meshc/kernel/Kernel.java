@@ -24,7 +24,7 @@ public final class Kernel {
     public static void require() {
         List<String> missing = new ArrayList<>();
         if (!"root".equals(System.getProperty("user.name"))) missing.add("root");
-        for (String tool : List.of("ip", "nft", "iptables-restore", "bridge")) {
+        for (String tool : List.of("ip", "nft", "iptables-restore", "bridge", "ethtool", "tcpdump", "python3")) {
             if (run(List.of("sh", "-c", "command -v " + tool), 10).code != 0) missing.add(tool);
         }
         if (!Files.isExecutable(Path.of(NETWORKD))) missing.add(NETWORKD);
