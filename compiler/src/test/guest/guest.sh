@@ -151,7 +151,8 @@ case $ACCEL in
         fi;;
     *) die "--accel $ACCEL";;
 esac
-say "booting $KPKG $KPV with qemu $ACC${MODULES:+, modules $MODULES}: $*"
+CMDLINE="$*"; [ ${#CMDLINE} -le 160 ] || CMDLINE="${CMDLINE:0:80} ... ${CMDLINE: -60}"
+say "booting $KPKG $KPV with qemu $ACC${MODULES:+, modules $MODULES}: $CMDLINE"
 TB=$(date +%s%N)
 set +e
 TIMEFORMAT="qemu cpu: user %U s, sys %S s, wall %R s"

@@ -92,11 +92,10 @@ final class Fleet implements AutoCloseable {
         for (VmInfo vm : vms.values()) {
             Kernel.Netns ns = new Kernel.Netns("v" + vm.name());
             vmNs.put(vm.name(), ns);
-            Kernel.sh("ip -n " + underlay.name + " link add u-" + vm.name() + " type veth peer name " + vm.iface() + " netns " + ns.name)
-                    .orFail("underlay link for " + vm.name());
-            underlay.exec("ip link set u-" + vm.name() + " master br0 up").orFail("bridge port");
-            ns.exec("ip addr add " + vm.underlay() + "/16 dev " + vm.iface() + " && ip link set " + vm.iface() + " up").orFail("underlay address");
-            ns.exec("sysctl -q -p " + host(vm.name()).resolve("sysctl/90-meshc.conf")).orFail("sysctl");
+            Kernel.sh(String.join(" && ", "ip -n " + underlay.name + " link add u-" + vm.name() + " type veth peer name " + vm.iface() + " netns " + ns.name,
+                    "ip -n " + underlay.name + " link set u-" + vm.name() + " master br0 up",
+                    "ip -n " + ns.name + " addr add " + vm.underlay() + "/16 dev " + vm.iface(), "ip -n " + ns.name + " link set " + vm.iface() + " up",
+                    "ip netns exec " + ns.name + " sysctl -q -p " + host(vm.name()).resolve("sysctl/90-meshc.conf"))).orFail("underlay link, address and sysctl of " + vm.name());
         }
     }
 
@@ -128,10 +127,10 @@ final class Fleet implements AutoCloseable {
         Kernel.Netns ns = containerNs.computeIfAbsent(c.name(), n -> new Kernel.Netns("c" + n));
         Kernel.Netns vm = vmNs.get(c.vm());
         String dev = "mc" + c.index();
-        Kernel.sh("ip -n " + vm.name + " link add " + dev + " type veth peer name eth0 netns " + ns.name).orFail("veth " + dev);
-        vm.exec("ip link set " + dev + " up").orFail("up " + dev);
-        ns.exec("ip addr add " + c.address() + "/32 dev eth0 && ip link set eth0 mtu " + c.mtu() + " up && "
-                + "ip route add default via " + c.gateway() + " dev eth0 onlink").orFail("container side of " + c.name());
+        Kernel.sh(String.join(" && ", "ip -n " + vm.name + " link add " + dev + " type veth peer name eth0 netns " + ns.name,
+                "ip -n " + vm.name + " link set " + dev + " up", "ip -n " + ns.name + " addr add " + c.address() + "/32 dev eth0",
+                "ip -n " + ns.name + " link set eth0 mtu " + c.mtu() + " up",
+                "ip -n " + ns.name + " route add default via " + c.gateway() + " dev eth0 onlink")).orFail("veth " + dev + " for " + c.name());
     }
 
     void detach(String container) {
