@@ -35,7 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * <p>Encapsulation-agnostic: {@code -Dmeshc.e2e.encap=gre} (or {@code MESHC_E2E_ENCAP=gre}) compiles the
  * example with {@code encapsulation: gre} (its lock unchanged) and runs every scenario over GRE; the
  * default is VXLAN, which every kernel here has. A kernel without GRE runs the GRE scenarios in a
- * guest kernel: {@link GuestGreTest}. GRE adds the outer-TTL checks.
+ * guest kernel: {@link GuestGreTest}.
  */
 @Tag("kernel")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -87,7 +87,9 @@ class EndToEndTest {
         fleet.awaitRouting();
         phase("routing configured");
         for (String vm : fleet.vms.keySet()) fleet.loadNft(vm);
-        for (var c : fleet.containers.values()) fleet.serve(c.name(), ports(c.service()));
+        Map<String, List<Integer>> servers = new TreeMap<>();
+        for (var c : fleet.containers.values()) servers.put(c.name(), ports(c.service()));
+        fleet.serve(servers);
         System.err.printf(java.util.Locale.ROOT, "EndToEndTest (%s): fleet up in %.1f s%n", ENCAP, (System.nanoTime() - started) / 1e9);
     }
 
@@ -381,14 +383,15 @@ class EndToEndTest {
     }
 
     /**
-     * GRE: the outer TTL of every tunnel packet a VM sent during the bulk transfers is 64 on this
-     * path (not inherited from the inner packet, which a forwarding VM has decremented to 63).
+     * The outer TTL of every tunnel packet a VM sent during the bulk transfers is 64 on this path,
+     * the same on both paths and for both encapsulations (not inherited from the inner packet,
+     * which a forwarding VM has already decremented to 63).
      */
     void assertOuterTtl(String path) {
         var st = captures.get(path);
         assertTrue(st != null, "the MTU test of the " + path + " path ran first");
-        assertTrue(st.get("all").asInt() > 0, path + ": no GRE packets captured");
-        assertEquals(st.get("all").asInt(), st.get("ttl").path("64").asInt(0), path + ": outer TTLs of the GRE packets: " + st.get("ttl"));
+        assertTrue(st.get("all").asInt() > 0, path + ": no " + ENCAP + " packets captured");
+        assertEquals(st.get("all").asInt(), st.get("ttl").path("64").asInt(0), path + ": outer TTLs of the " + ENCAP + " packets: " + st.get("ttl"));
     }
 
     @Test
@@ -403,11 +406,13 @@ class EndToEndTest {
         assertMtu("networkd");
     }
 
-    /** GRE only. Depends on gre.netdev setting TTL=64 (without it networkd leaves ttl inherit: 63 here). */
+    /**
+     * For GRE this depends on gre.netdev setting TTL=64: without it networkd leaves the device at
+     * ttl inherit and the outer TTL is the forwarded inner packet's, 63, while links.batch says ttl 64.
+     */
     @Test
     @Order(8)
-    void greOuterTtlIs64OnTheNetworkdPath() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(GRE, "GRE only");
+    void outerTtlIs64OnTheNetworkdPath() {
         assertOuterTtl("networkd");
     }
 
@@ -529,11 +534,9 @@ class EndToEndTest {
         }
     }
 
-    /** GRE only: links.batch creates the device with ttl 64. */
     @Test
     @Order(14)
-    void greOuterTtlIs64OnTheIpBatchPath() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(GRE, "GRE only");
+    void outerTtlIs64OnTheIpBatchPath() {
         assertOuterTtl("ip-batch");
     }
 

@@ -161,16 +161,25 @@ final class Fleet implements AutoCloseable {
 
     /** Starts the container's servers on each endpoint port of its service. */
     void serve(String container, List<Integer> ports) throws IOException {
-        Kernel.Netns ns = containerNs.get(container);
-        for (int port : ports) {
-            Path log = logs.resolve("udp-" + container + "-" + port + ".log");
-            Files.deleteIfExists(log);
-            Process p = new ProcessBuilder("ip", "netns", "exec", ns.name, "python3", script.toString(), "serve", container,
-                    String.valueOf(port), log.toString()).redirectErrorStream(true).start();
-            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            String first = r.readLine();
-            assertTrue("ready".equals(first), "server " + container + ":" + port + " did not start: " + first);
-            servers.computeIfAbsent(container, k -> new ArrayList<>()).add(p);
+        serve(Map.of(container, ports));
+    }
+
+    /** Starts the servers of several containers at once (all started, then all awaited: python3 starts slowly in a guest). */
+    void serve(Map<String, List<Integer>> ports) throws IOException {
+        Map<String, Process> started = new LinkedHashMap<>();
+        for (var e : ports.entrySet()) {
+            for (int port : e.getValue()) {
+                Path log = logs.resolve("udp-" + e.getKey() + "-" + port + ".log");
+                Files.deleteIfExists(log);
+                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(e.getKey()).name, "python3", script.toString(), "serve",
+                        e.getKey(), String.valueOf(port), log.toString()).redirectErrorStream(true).start();
+                started.put(e.getKey() + ":" + port, p);
+                servers.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(p);
+            }
+        }
+        for (var e : started.entrySet()) {
+            String first = new BufferedReader(new InputStreamReader(e.getValue().getInputStream(), StandardCharsets.UTF_8)).readLine();
+            assertTrue("ready".equals(first), "server " + e.getKey() + " did not start: " + first);
         }
     }
 
