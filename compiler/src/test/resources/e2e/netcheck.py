@@ -13,7 +13,21 @@ hold HOST PORT SPORT SECS    one TCP connection kept open for SECS seconds, a li
                              and its answer awaited; prints one line per exchange: "<t> ok|fail"
 ra IFACE PREFIX              one ICMPv6 router advertisement on IFACE (high preference, lifetime
                              1800 s, prefix PREFIX/64 for SLAAC), from link-local fe80::bad
+echo PORT                    TCP server on PORT echoing every byte back (prints "ready")
+bulk HOST PORT NBYTES        sends NBYTES of random data to an echo server while reading the echo;
+                             prints JSON {"sent", "received", "intact", "seconds"}
+pcap-stats FILE INNER        one pass over a capture of tunnel packets (Ethernet, outer IPv4): counts
+                             of all, 1500-byte, larger and fragmented outer packets, outer TTLs, and the
+                             MSS options of inner TCP SYNs found INNER bytes after the outer IP header
+agent                        reads commands (the others but serve and echo, one JSON array a line) from
+                             stdin and answers each with its JSON line: one process per namespace
+                             instead of one per probe (which costs seconds in an emulated guest)
+df-udp HOST PORT SIZE N TAG  N UDP datagrams of SIZE bytes (IP) with DF set (IP_PMTUDISC_DO), payload
+                             starting with TAG; prints JSON {"sent", "emsgsize", "path_mtu"}
 """
+import errno
+import hashlib
+import os
 import json
 import socket
 import sys
@@ -163,8 +177,117 @@ def ra(iface, prefix):
     print(json.dumps({"sent": 1}), flush=True)
 
 
-if __name__ == "__main__":
-    cmd, args = sys.argv[1], sys.argv[2:]
+def echo(port):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", port))
+    srv.listen(16)
+    print("ready", flush=True)
+
+    def handle(conn):
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+def bulk(host, port, n):
+    blob = os.urandom(n)
+    s = socket.create_connection((host, port), timeout=60)
+    start = time.perf_counter()
+
+    def send():
+        s.sendall(blob)
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=send)
+    t.start()
+    got = hashlib.sha256()
+    received = 0
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        got.update(data)
+        received += len(data)
+    t.join()
+    s.close()
+    print(json.dumps({"sent": n, "received": received, "intact": received == n and got.digest() == hashlib.sha256(blob).digest(),
+                      "seconds": round(time.perf_counter() - start, 3)}, sort_keys=True))
+
+
+def df_udp(host, port, size, n, tag):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO: DF set, never fragment
+    s.connect((host, port))
+    payload = (tag.encode() + b"-" * size)[:size - 28]
+    sent = emsgsize = 0
+    for _ in range(n):
+        try:
+            s.send(payload)
+            sent += 1
+        except OSError as e:
+            if e.errno != errno.EMSGSIZE:
+                raise
+            emsgsize += 1
+        time.sleep(0.3)
+    print(json.dumps({"sent": sent, "emsgsize": emsgsize, "path_mtu": s.getsockopt(socket.IPPROTO_IP, 14)}, sort_keys=True))  # IP_MTU
+
+
+def pcap_stats(path, inner):
+    import struct
+    st = {"all": 0, "full": 0, "larger": 0, "fragments": 0, "ttl": {}, "syn_mss": {}}
+    with open(path, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    pos = 24
+    while pos + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(endian + "IIII", data[pos:pos + 16])
+        pkt = data[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+        ip = pkt[14:]
+        if len(ip) < 20 or ip[0] >> 4 != 4:
+            continue
+        st["all"] += 1
+        length = struct.unpack(">H", ip[2:4])[0]
+        st["full"] += length == 1500
+        st["larger"] += length > 1500
+        st["fragments"] += (struct.unpack(">H", ip[6:8])[0] & 0x3fff) != 0
+        st["ttl"][str(ip[8])] = st["ttl"].get(str(ip[8]), 0) + 1
+        payload = ip[(ip[0] & 15) * 4 + inner:]
+        if len(payload) >= 40 and payload[0] >> 4 == 4 and payload[9] == 6:
+            tcp = payload[(payload[0] & 15) * 4:]
+            if len(tcp) >= 20 and tcp[13] & 2:
+                opts, i = tcp[20:(tcp[12] >> 4) * 4], 0
+                while i < len(opts) and opts[i] != 0:
+                    if opts[i] == 1:
+                        i += 1
+                        continue
+                    if opts[i] == 2 and i + 4 <= len(opts):
+                        mss = str(struct.unpack(">H", opts[i + 2:i + 4])[0])
+                        st["syn_mss"][mss] = st["syn_mss"].get(mss, 0) + 1
+                    if i + 1 >= len(opts) or opts[i + 1] < 2:
+                        break
+                    i += opts[i + 1]
+    print(json.dumps(st, sort_keys=True))
+
+
+def agent():
+    print("ready", flush=True)
+    for line in sys.stdin:
+        argv = json.loads(line)
+        try:
+            run(argv[0], argv[1:])
+        except Exception as e:  # answered, so the caller sees it
+            print(json.dumps({"error": repr(e)}))
+        sys.stdout.flush()
+
+
+def run(cmd, args):
     if cmd == "serve":
         serve(args[0], int(args[1]), args[2] if len(args) > 2 else None)
     elif cmd == "connect":
@@ -179,5 +302,19 @@ if __name__ == "__main__":
         hold(args[0], int(args[1]), int(args[2]), float(args[3]))
     elif cmd == "ra":
         ra(args[0], args[1])
+    elif cmd == "echo":
+        echo(int(args[0]))
+    elif cmd == "bulk":
+        bulk(args[0], int(args[1]), int(args[2]))
+    elif cmd == "df-udp":
+        df_udp(args[0], int(args[1]), int(args[2]), int(args[3]), args[4])
+    elif cmd == "pcap-stats":
+        pcap_stats(args[0], int(args[1]))
+    elif cmd == "agent":
+        agent()
     else:
         sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], sys.argv[2:])

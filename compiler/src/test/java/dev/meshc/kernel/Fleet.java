@@ -39,7 +39,13 @@ final class Fleet implements AutoCloseable {
     final Map<String, VmInfo> vms = new TreeMap<>();
     final Map<String, ContainerInfo> containers = new TreeMap<>();
     final Map<String, Process> networkd = new TreeMap<>();
-    final List<Process> servers = new ArrayList<>();
+    final Map<String, List<Process>> servers = new TreeMap<>();
+    /** One netcheck.py agent per container namespace, started on first use. */
+    final Map<String, Agent> agents = new TreeMap<>();
+
+    /** A netcheck.py agent: one command a line in, one JSON line out. */
+    record Agent(Process process, java.io.BufferedWriter in, BufferedReader out) {
+    }
     final Path logs;
 
     Fleet(Path out, Path script, Path logs) throws IOException {
@@ -86,10 +92,9 @@ final class Fleet implements AutoCloseable {
         for (VmInfo vm : vms.values()) {
             Kernel.Netns ns = new Kernel.Netns("v" + vm.name());
             vmNs.put(vm.name(), ns);
-            Kernel.sh("ip -n " + underlay.name + " link add u-" + vm.name() + " type veth peer name " + vm.iface() + " netns " + ns.name)
-                    .orFail("underlay link for " + vm.name());
-            underlay.exec("ip link set u-" + vm.name() + " master br0 up").orFail("bridge port");
-            ns.exec("ip addr add " + vm.underlay() + "/16 dev " + vm.iface() + " && ip link set " + vm.iface() + " up").orFail("underlay address");
+            Kernel.sh(String.join(" && ", "ip -n " + underlay.name + " link add u-" + vm.name() + " type veth peer name " + vm.iface() + " netns " + ns.name,
+                    "ip -n " + underlay.name + " link set u-" + vm.name() + " master br0 up",
+                    "ip -n " + ns.name + " addr add " + vm.underlay() + "/16 dev " + vm.iface(), "ip -n " + ns.name + " link set " + vm.iface() + " up")).orFail("underlay link and address of " + vm.name());
         }
     }
 
@@ -150,13 +155,15 @@ final class Fleet implements AutoCloseable {
         Kernel.Netns ns = containerNs.computeIfAbsent(c.name(), n -> new Kernel.Netns("c" + n));
         Kernel.Netns vm = vmNs.get(c.vm());
         String dev = "mc" + c.index();
-        Kernel.sh("ip -n " + vm.name + " link add " + dev + " type veth peer name eth0 netns " + ns.name).orFail("veth " + dev);
-        vm.exec("ip link set " + dev + " up").orFail("up " + dev);
-        ns.exec("ip addr add " + c.address() + "/32 dev eth0 && ip link set eth0 mtu " + c.mtu() + " up && "
-                + "ip route add default via " + c.gateway() + " dev eth0 onlink").orFail("container side of " + c.name());
+        Kernel.sh(String.join(" && ", "ip -n " + vm.name + " link add " + dev + " type veth peer name eth0 netns " + ns.name,
+                "ip -n " + vm.name + " link set " + dev + " up", "ip -n " + ns.name + " addr add " + c.address() + "/32 dev eth0",
+                "ip -n " + ns.name + " link set eth0 mtu " + c.mtu() + " up",
+                "ip -n " + ns.name + " route add default via " + c.gateway() + " dev eth0 onlink")).orFail("veth " + dev + " for " + c.name());
     }
 
     void detach(String container) {
+        Agent a = agents.remove(container);
+        if (a != null) a.process().destroyForcibly();
         Kernel.Netns ns = containerNs.remove(container);
         if (ns != null) {
             ns.exec("ip link del eth0"); // both ends at once: the VM's mc<k> is free for the next container
@@ -200,16 +207,25 @@ final class Fleet implements AutoCloseable {
 
     /** Starts the container's servers on each endpoint port of its service. */
     void serve(String container, List<Integer> ports) throws IOException {
-        Kernel.Netns ns = containerNs.get(container);
-        for (int port : ports) {
-            Path log = logs.resolve("udp-" + container + "-" + port + ".log");
-            Files.deleteIfExists(log);
-            Process p = new ProcessBuilder("ip", "netns", "exec", ns.name, "python3", script.toString(), "serve", container,
-                    String.valueOf(port), log.toString()).redirectErrorStream(true).start();
-            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            String first = r.readLine();
-            assertTrue("ready".equals(first), "server " + container + ":" + port + " did not start: " + first);
-            servers.add(p);
+        serve(Map.of(container, ports));
+    }
+
+    /** Starts the servers of several containers at once (all started, then all awaited: python3 starts slowly in a guest). */
+    void serve(Map<String, List<Integer>> ports) throws IOException {
+        Map<String, Process> started = new LinkedHashMap<>();
+        for (var e : ports.entrySet()) {
+            for (int port : e.getValue()) {
+                Path log = logs.resolve("udp-" + e.getKey() + "-" + port + ".log");
+                Files.deleteIfExists(log);
+                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(e.getKey()).name, "python3", script.toString(), "serve",
+                        e.getKey(), String.valueOf(port), log.toString()).redirectErrorStream(true).start();
+                started.put(e.getKey() + ":" + port, p);
+                servers.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(p);
+            }
+        }
+        for (var e : started.entrySet()) {
+            String first = new BufferedReader(new InputStreamReader(e.getValue().getInputStream(), StandardCharsets.UTF_8)).readLine();
+            assertTrue("ready".equals(first), "server " + e.getKey() + " did not start: " + first);
         }
     }
 
@@ -219,9 +235,71 @@ final class Fleet implements AutoCloseable {
         return Files.exists(log) ? (int) Files.readAllLines(log).stream().filter(l -> l.contains(" " + tag + "-")).count() : 0;
     }
 
+    /** Stops the container's servers (to put another on its port). */
+    void stopServers(String container) throws InterruptedException {
+        for (Process p : servers.getOrDefault(container, List.of())) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        servers.remove(container);
+    }
+
+    /** A TCP echo server on {@code port} in the container, stopped by {@link #stopServers}. */
+    void echo(String container, int port) throws IOException {
+        Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, "python3", script.toString(), "echo",
+                String.valueOf(port)).redirectErrorStream(true).start();
+        String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertTrue("ready".equals(first), "echo server " + container + ":" + port + " did not start: " + first);
+        servers.computeIfAbsent(container, k -> new ArrayList<>()).add(p);
+    }
+
+    /** Every namespace this fleet made. */
+    List<Kernel.Netns> namespaces() {
+        List<Kernel.Netns> all = new ArrayList<>(List.of(underlay));
+        all.addAll(vmNs.values());
+        all.addAll(containerNs.values());
+        return all;
+    }
+
+    /**
+     * TSO, GSO and GRO off on every veth of the fleet, so that the underlay carries packets of the
+     * size they have on a wire: with them on, 64 KiB segments cross the veths and hide MTU errors.
+     */
+    void offloadsOff() {
+        for (Kernel.Netns ns : namespaces()) {
+            ns.exec("for d in $(ip -o link show type veth | awk -F'[ :@]+' '{print $2}'); do "
+                    + "ethtool -K $d tso off gso off gro off || exit 1; "
+                    + "ethtool -k $d | grep -Eq '^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload): on' && exit 2; done; true")
+                    .orFail("offloads off in " + ns.name);
+        }
+    }
+
+    /** tcpdump on the underlay bridge writing {@code file}; stop it with {@link #stopCapture}. */
+    Process capture(Path file, String filter) throws IOException, InterruptedException {
+        Path log = Path.of(file + ".log");
+        Process p = new ProcessBuilder("ip", "netns", "exec", underlay.name, "tcpdump", "-i", "br0", "-nn", "-U", "-s", "200", "-Z", "root",
+                "-w", file.toString(), filter).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.readString(log).contains("listening on")) {
+            if (!p.isAlive() || System.nanoTime() > deadline) fail("tcpdump did not start: " + Files.readString(log));
+            Thread.sleep(100);
+        }
+        return p;
+    }
+
+    static void stopCapture(Process p) throws InterruptedException {
+        p.destroy(); // SIGTERM: tcpdump flushes and exits
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+    }
+
     int udpLogLines(String container, int port) throws IOException {
+        return udpLogLines(container, port, "spoof");
+    }
+
+    /** Datagrams the container's UDP server received whose payload contains {@code marker}. */
+    int udpLogLines(String container, int port, String marker) throws IOException {
         Path log = logs.resolve("udp-" + container + "-" + port + ".log");
-        return Files.exists(log) ? (int) Files.readAllLines(log).stream().filter(l -> l.contains("spoof")).count() : 0;
+        return Files.exists(log) ? (int) Files.readAllLines(log).stream().filter(l -> l.contains(marker)).count() : 0;
     }
 
     void clearUdpLog(String container, int port) throws IOException {
@@ -235,10 +313,34 @@ final class Fleet implements AutoCloseable {
         }
     }
 
+    /** Runs a netcheck.py command (connect, udp, send-udp, bulk, df-udp) in the container's agent; its JSON answer. */
+    JsonNode ask(String container, Object... command) {
+        try {
+            Agent a = agents.get(container);
+            if (a == null || !a.process().isAlive()) {
+                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, "python3", script.toString(), "agent")
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                a = new Agent(p, new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)),
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+                String first = a.out().readLine();
+                assertTrue("ready".equals(first), "agent in " + container + " did not start: " + first);
+                agents.put(container, a);
+            }
+            List<String> argv = java.util.Arrays.stream(command).map(String::valueOf).toList();
+            a.in().write(JSON.writeValueAsString(argv) + "\n");
+            a.in().flush();
+            String line = a.out().readLine();
+            if (line == null) fail("agent in " + container + " died on " + argv);
+            JsonNode j = JSON.readTree(line);
+            if (j.has("error")) fail("agent in " + container + ": " + argv + ": " + j.get("error"));
+            return j;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     Tally connect(String from, String host, int port, int n, int sport, boolean udp) {
-        Kernel.Result r = containerNs.get(from).exec("python3 " + script + " " + (udp ? "udp" : "connect") + " " + host + " " + port + " " + n + " " + sport);
-        r.orFail("traffic from " + from + " to " + host + ":" + port);
-        JsonNode j = JSON.readTree(r.out().strip().lines().reduce((a, b) -> b).orElse("{}"));
+        JsonNode j = ask(from, udp ? "udp" : "connect", host, port, n, sport);
         Map<String, Integer> replies = new TreeMap<>();
         j.get("replies").properties().forEach(e -> replies.put(e.getKey(), e.getValue().asInt()));
         return new Tally(replies, j.get("failed").asInt());
@@ -246,7 +348,8 @@ final class Fleet implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process p : servers) p.destroyForcibly();
+        servers.values().forEach(l -> l.forEach(Process::destroyForcibly));
+        agents.values().forEach(a -> a.process().destroyForcibly());
         for (Process p : networkd.values()) p.destroyForcibly();
         containerNs.values().forEach(Kernel.Netns::close);
         vmNs.values().forEach(Kernel.Netns::close);

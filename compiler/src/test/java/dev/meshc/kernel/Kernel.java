@@ -24,7 +24,7 @@ public final class Kernel {
     public static void require() {
         List<String> missing = new ArrayList<>();
         if (!"root".equals(System.getProperty("user.name"))) missing.add("root");
-        for (String tool : List.of("ip", "nft", "iptables-restore", "ip6tables-restore", "bridge", "conntrack")) {
+        for (String tool : List.of("ip", "nft", "iptables-restore", "ip6tables-restore", "bridge", "conntrack", "ethtool", "tcpdump", "python3")) {
             if (run(List.of("sh", "-c", "command -v " + tool), 10).code != 0) missing.add(tool);
         }
         if (!Files.isExecutable(Path.of(NETWORKD))) missing.add(NETWORKD);
@@ -32,6 +32,30 @@ public final class Kernel {
         String why = "kernel suite needs " + String.join(", ", missing);
         if ("true".equals(System.getenv("CI"))) fail(why + " (CI=true: the kernel suite must run; .ci/run installs them)");
         Assumptions.abort(why);
+    }
+
+    /**
+     * The running kernel can create links of {@code kind} (gre, vxlan, sit, ...), tried in a scratch
+     * namespace. Skips without, fails under CI=true: a kernel lacking it runs such a scenario in a
+     * guest kernel ({@link Guest}).
+     */
+    public static void requireLinkKind(String kind) {
+        if (hasLinkKind(kind)) return;
+        String why = "this kernel cannot create " + kind + " links (" + System.getProperty("os.version") + "); "
+                + "run the scenario in a guest kernel (GuestGreTest)";
+        if ("true".equals(System.getenv("CI"))) fail(why);
+        Assumptions.abort(why);
+    }
+
+    public static boolean hasLinkKind(String kind) {
+        try (Netns ns = new Netns("lk")) {
+            String args = switch (kind) {
+                case "vxlan" -> "id 1 dstport 4789";
+                case "gre", "sit", "ipip" -> "local 192.0.2.1";
+                default -> "";
+            };
+            return ns.exec("ip link add probe0 type " + kind + " " + args).code() == 0;
+        }
     }
 
     /** Output of a finished command. */
@@ -76,9 +100,9 @@ public final class Kernel {
 
         public Netns(String tag) {
             this.name = "mc" + ProcessHandle.current().pid() + tag;
-            run(List.of("ip", "netns", "del", name), 10);
-            run(List.of("ip", "netns", "add", name), 10).orFail("ip netns add " + name);
-            exec("ip link set lo up").orFail("lo up");
+            // one process, not three: each costs a second in an emulated guest kernel
+            run(List.of("sh", "-c", "ip netns del " + name + " 2>/dev/null; ip netns add " + name + " && ip -n " + name + " link set lo up"), 30)
+                    .orFail("ip netns add " + name);
         }
 
         public Result exec(String script) {
