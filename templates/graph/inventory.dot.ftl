@@ -3,15 +3,8 @@ digraph meshc {
   graph [rankdir=LR, fontname="Helvetica", label="${title}", labelloc=t];
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];
   edge [fontname="Helvetica", fontsize=10, color="#3b6ea8"];
-<#list vms as vm>
-
-  subgraph "cluster_${vm.name}" {
-    label="${vm.name}\n${vm.underlay} | ${vm.subnet}";
-    style="rounded"; color="#999999";
-<#list vm.containers as c>
-    "${c.name}" [label="${c.name}\n${c.service} | ${c.address}"];
-</#list>
-  }
+<#list services as s>
+  "${s.name}" [label="${s.name}<#if s.endpoints?has_content>\n${s.endpoints}</#if><#list s.containers as c>\n${c}</#list>"];
 </#list>
 <#list edges as e>
   "${e.from}" -> "${e.to}" [label="${e.label}"];
