@@ -395,6 +395,38 @@ class AttackAndChurnTest {
         }
     }
 
+    /**
+     * An address of a VM's subnet that no container holds is answered as unreachable at once (the
+     * subnet's unreachable route), never sent out of the VM's default route unencapsulated: db-2's
+     * container is gone but the files that still list it are not applied yet, so app-1's connection
+     * to its address passes both VMs' flow sets. Control: without that route the SYN leaves vm2
+     * through its default route and the connection hangs.
+     */
+    @Test
+    void anUnheldAddressOfTheSubnetIsUnreachableAtOnce() throws Exception {
+        var vm2 = fleet.vmNs.get("vm2");
+        String gone = address("db-2");
+        vm2.exec("ip route replace default via " + OUTSIDE).orFail("default route"); // the outside host drops what it is sent
+        String subnet = vm2.exec("ip -o route show type unreachable").out().strip().split("\\s+")[1];
+        fleet.detach("db-2");
+        attached.remove("db-2");
+        try {
+            Try t = tryTcp("app-1", gone, 5432);
+            assertEquals("", t.reply());
+            assertTrue(t.seconds() < 0.3, "unreachable after " + t.seconds() + " s");
+            vm2.exec("ip route del unreachable " + subnet).orFail("control: without the route");
+            Try control = tryTcp("app-1", gone, 5432);
+            assertTrue(control.seconds() >= 0.9, "control: without the unreachable route the connection hangs (" + control.seconds() + " s)");
+        } finally {
+            vm2.exec("ip route del default");
+            for (String vm : fleet.vms.keySet()) {
+                fleet.stopNetworkd(vm);
+                fleet.startNetworkd(vm);
+            }
+            attachAll();
+        }
+    }
+
     /** 24 reloads, one new connection after each: the first connection is not always the same backend. */
     @Test
     void firstConnectionsAfterReloadsSpreadOverEveryBackend() throws IOException {

@@ -77,6 +77,12 @@ class DayInTheLifeTest {
             assertTrue(fleet.vmNs.get("vm1").exec("ip link show meshc-vx").out().contains("mtu 1350"), "tunnel MTU changed live");
             String moved = base.replace("mtu: 1500", "mtu: 1400").replace("db-3: {service: db, vm: vm2}", "db-3: {service: db, vm: vm1}");
             step("move db-3", moved, hostRules);
+            // a peer joins: a third VM with a database replica; every VM gets its route, neighbour and flows
+            String peer = moved.replace("  vm2: {underlay: 192.168.125.213}\n", "  vm2: {underlay: 192.168.125.213}\n  vm3: {underlay: 192.168.200.7}\n")
+                    .replace("  db-3: {service: db, vm: vm1}\n", "  db-3: {service: db, vm: vm1}\n  db-4: {service: db, vm: vm3}\n");
+            step("add a peer", peer, hostRules);
+            assertTrue(fleet.vmNs.get("vm1").exec("ip route").out().contains("252.128.112.0/20 via 252.128.112.1"), "vm1 routes to the new peer");
+            moved = peer;
             String revoked = moved.replace("      database: db:pg\n", "");
             step("remove a relationship", revoked, hostRules);
             // reboot: links and rules gone, the host's own firewall back first (its own boot), then meshc.service's command
@@ -129,6 +135,15 @@ class DayInTheLifeTest {
         Files.writeString(inventory, yaml);
         compile();
         fleet.readOutput();
+        if (!fleet.vmNs.keySet().containsAll(fleet.vms.keySet())) { // a new VM boots with its host firewall
+            fleet.startVms();
+            for (String vm : fleet.vms.keySet()) {
+                if (!hostRules.containsKey(vm)) {
+                    hostFirewall(vm);
+                    hostRules.put(vm, hostRules(vm));
+                }
+            }
+        }
         fleet.applyAll();
         restartNetworkd();
         check(name, hostRules);
@@ -211,12 +226,16 @@ class DayInTheLifeTest {
             sport += 6;
             assertEquals(0, t.failed(), mode + ": app-1 -> database VIP " + t);
         }
-        for (String db : List.of("db-1", "db-2", "db-3")) {
+        for (String db : fleet.containers.keySet().stream().filter(c -> c.startsWith("db-")).toList()) {
             Fleet.Tally direct = fleet.connect("app-1", fleet.containers.get(db).address(), 5432, 1, sport++, false);
             assertEquals(database ? Map.of(db, 1) : Map.of(), direct.replies(), mode + ": app-1 -> " + db);
         }
         Fleet.Tally replica = fleet.connect("db-1", fleet.containers.get("db-2").address(), 5432, 1, sport++, false);
         assertEquals(Map.of("db-2", 1), replica.replies(), mode + ": replica db-1 -> db-2");
+        if (fleet.containers.containsKey("db-4")) {
+            Fleet.Tally peer = fleet.connect("db-4", fleet.containers.get("db-1").address(), 5432, 1, sport++, false);
+            assertEquals(Map.of("db-1", 1), peer.replies(), mode + ": replica db-4 (new VM) -> db-1");
+        }
         Fleet.Tally lonely = fleet.connect("lonely-1", fleet.containers.get("db-2").address(), 5432, 1, sport++, false);
         assertEquals(Map.of(), lonely.replies(), mode + ": lonely-1 -> db-2 refused");
         Fleet.Tally stats = fleet.connect("app-1", fleet.containers.get("stats-2").address(), 8125, 1, sport++, true);

@@ -90,6 +90,7 @@ final class Fleet implements AutoCloseable {
     /** VM namespaces joined by the underlay bridge, forwarding on (from the generated sysctl file). */
     void startVms() {
         for (VmInfo vm : vms.values()) {
+            if (vmNs.containsKey(vm.name())) continue; // already up (a VM added by a later inventory is started alone)
             Kernel.Netns ns = new Kernel.Netns("v" + vm.name());
             vmNs.put(vm.name(), ns);
             Kernel.sh(String.join(" && ", "ip -n " + underlay.name + " link add u-" + vm.name() + " type veth peer name " + vm.iface() + " netns " + ns.name,
