@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = {"Compile a YAML inventory of VMs, services, containers and relationships into per-host",
                 "network artifacts for a stateless container overlay (systemd-networkd, nftables, iptables, ip -batch)."},
         subcommands = {ValidateCommand.class, CompileCommand.class, CheckCommand.class, PlanCommand.class,
-                ExplainCommand.class, VipCommand.class, SchemaCommand.class, GraphCommand.class, FleetCommand.class, TrainCommand.class, TraceCommand.class, CommandLine.HelpCommand.class,
+                ExplainCommand.class, VipCommand.class, SchemaCommand.class, GraphCommand.class, FleetCommand.class, TrainCommand.class, TraceCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 success, 1 invalid inventory, 2 usage error, 3 drift (check, --locked), 4 I/O failure, 5 not delivered (trace) or reachability differs from intent (verify)."})
 public final class Main {

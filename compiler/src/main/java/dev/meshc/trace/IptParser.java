@@ -215,7 +215,7 @@ final class IptParser {
         if (probability != 1 && v.kind() != Rule.Kind.DNAT) throw err("statistic outside a DNAT branch", l);
         rs.add(chain, new Rule(file, ln, l, List.copyOf(ms), v));
         if (chain.equals("MESHC-FLOWS") || chain.equals("MESHC-EGRESS") || chain.equals("MESHC-CONTAINER-IN") && v.kind() == Rule.Kind.ACCEPT && l.contains(" -s ")
-                || chain.equals("MESHC-SNAT") || chain.equals("MESHC-TUNNEL-IN") && l.contains(" -s ") || chain.equals("MESHC-DNAT") && l.contains(" -s ")
+                || chain.equals("MESHC-SNAT") || chain.equals("MESHC-DNAT") && l.contains(" -s ")
                 || chain.startsWith("MESHC-T-") || chain.equals("MESHC-TO-MESHC") && l.contains("--ctorigsrc")) {
             if (v.kind() != Rule.Kind.DROP) rs.entries.put(ln, l);
         }

@@ -39,7 +39,14 @@ public final class Network {
             if (m.matches()) n.hosts.put(m.group(1), new Host(m.group(1)));
         }
         if (n.hosts.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
-        for (Host h : n.hosts.values()) n.load(h);
+        for (Host h : n.hosts.values()) {
+            n.load(h);
+            n.byUnderlay.put(h.underlay, h);
+            for (Host.Container c : h.containers.values()) {
+                n.byAddr.put(c.addr(), c);
+                n.hostOf.put(c, h);
+            }
+        }
         return n;
     }
 
@@ -73,15 +80,17 @@ public final class Network {
         }
     }
 
+    private final Map<Integer, Host.Container> byAddr = new java.util.HashMap<>();
+    private final Map<Host.Container, Host> hostOf = new java.util.HashMap<>();
+    private final Map<Integer, Host> byUnderlay = new java.util.HashMap<>();
+
     /** The host and container holding an overlay address, or null. */
     Host.Container container(int addr) {
-        for (Host h : hosts.values()) for (Host.Container c : h.containers.values()) if (c.addr() == addr) return c;
-        return null;
+        return byAddr.get(addr);
     }
 
     Host hostOf(Host.Container c) {
-        for (Host h : hosts.values()) if (h.containers.containsValue(c)) return h;
-        return null;
+        return hostOf.get(c);
     }
 
     Host.Container container(String name) {
@@ -89,9 +98,9 @@ public final class Network {
         return null;
     }
 
+
     Host byUnderlay(int u) {
-        for (Host h : hosts.values()) if (h.underlay == u) return h;
-        return null;
+        return byUnderlay.get(u);
     }
 
     /** The address {@code name} resolves to in the container's hosts file, with the line; null when absent. */

@@ -16,7 +16,7 @@ final class NftParser {
     private static final String A = "(\\d{1,3}(?:\\.\\d{1,3}){3})";
     private static final String P = "(\\d{1,3}(?:\\.\\d{1,3}){3}(?:/\\d{1,2})?)";
     private static final String IF = "\"([A-Za-z0-9_.*-]+)\"";
-    private static final String NAME = "([a-z][a-z0-9_]*)";
+    private static final String NAME = "([A-Za-z][A-Za-z0-9_-]*)";
 
     private final String file;
     private final String[] lines;
@@ -144,7 +144,6 @@ final class NftParser {
                 m = Pattern.compile(A + " \\. 0x([0-9a-f]{8})-0x([0-9a-f]{8})").matcher(e);
                 if (!m.matches()) throw err("bad tunnel_sources element");
                 tunnelSources.add(new Interval(Ip.parse(m.group(1)), (int) Long.parseLong(m.group(2), 16), (int) Long.parseLong(m.group(3), 16), null, 0, ln));
-                rs.entries.put(ln, "tunnel_sources element " + e);
                 return;
             case "egress":
             case "masq":
@@ -167,10 +166,6 @@ final class NftParser {
 
     static long key(int a, int b) {
         return ((long) a << 32) | (b & 0xffffffffL);
-    }
-
-    private static int in(long v, int lo, int hi) {
-        return Integer.compareUnsigned(v == (int) v ? (int) v : (int) v, lo) >= 0 && Integer.compareUnsigned((int) v, hi) <= 0 ? 1 : 0;
     }
 
     private void chain(String name, boolean ip) throws TraceError {
@@ -310,6 +305,7 @@ final class NftParser {
             return r(l, List.of(p -> !p.reply ? -1 : intervals(egress, p.dst, p.ctOrigDst, p.proto, p.dport)), Rule.Verdict.of(Rule.Kind.ACCEPT));
         }
         if ((m = Pattern.compile("dnat to " + A).matcher(l)).matches()) {
+            rs.entries.put(i + 1, l);
             return r(l, List.of(), new Rule.Verdict(Rule.Kind.DNAT, null, List.of(new Rule.Branch(Ip.parse(m.group(1)), null, i + 1, 1.0)), null));
         }
         if ((m = Pattern.compile("dnat to numgen random mod (\\d+) map \\{ (.*) \\}").matcher(l)).matches()) {
@@ -322,6 +318,7 @@ final class NftParser {
                 if (!e.matches() || Integer.parseInt(e.group(1)) != k) throw err("numgen map must list 0.." + (n - 1) + " in order");
                 bs.add(new Rule.Branch(Ip.parse(e.group(2)), null, i + 1, 1.0 / n));
             }
+            rs.entries.put(i + 1, l);
             return r(l, List.of(), new Rule.Verdict(Rule.Kind.DNAT, null, List.copyOf(bs), null));
         }
         throw err("unknown rule");

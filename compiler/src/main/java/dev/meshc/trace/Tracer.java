@@ -19,6 +19,11 @@ public final class Tracer {
         public boolean delivered() {
             return verdict.equals(DELIVERED);
         }
+
+        /** Some packet of the flow gets through (to a container, or out of the VM), even if its reply does not. */
+        public boolean passes() {
+            return branches.stream().anyMatch(b -> b.verdict().equals(DELIVERED) || b.verdict().equals(REPLY_DROPPED));
+        }
     }
 
     /** One DNAT branch (or the flow itself): the address it reached, the container there (null outside the overlay), its verdict. */
@@ -26,6 +31,7 @@ public final class Tracer {
     }
 
     public static final String DELIVERED = "delivered";
+    public static final String REPLY_DROPPED = "reply-dropped";
 
     private final Network net;
     private final Firewall fw;
@@ -224,7 +230,13 @@ public final class Tracer {
     }
 
     /** The interface the peer's tunnel filter expects the underlay on (its "iifname != X drop" / "! -i X"). */
+    private final java.util.Map<Host, String> underlayIf = new java.util.concurrent.ConcurrentHashMap<>();
+
     private String underlayInterface(Host peer) {
+        return underlayIf.computeIfAbsent(peer, this::findUnderlayInterface);
+    }
+
+    private String findUnderlayInterface(Host peer) {
         for (Rule r : rs(peer).chains.getOrDefault(fw == Firewall.NFT ? "tunnel_in" : "MESHC-TUNNEL-IN", List.of())) {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:iifname != \"|! -i )([A-Za-z0-9_.-]+)").matcher(r.text());
             if (m.find()) return m.group(1);
