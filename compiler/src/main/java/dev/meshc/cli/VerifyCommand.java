@@ -49,7 +49,7 @@ final class VerifyCommand implements Callable<Integer> {
     static String format(Verifier.Report rep, boolean quiet) {
         StringBuilder sb = new StringBuilder();
         if (!quiet) {
-            for (Verifier.Row row : rep.rows()) sb.append(row.ok() ? "  ok    " : "  FAIL  ").append(row.what()).append(": ").append(row.flows()).append(row.what().startsWith("every") ? " entries" : " flows").append('\n');
+            for (Verifier.Row row : rep.rows()) sb.append(row.ok() ? "  ok    " : "  FAIL  ").append(row.what()).append(": ").append(row.count()).append(' ').append(row.unit()).append('\n');
         }
         int shown = 0;
         for (Verifier.Finding f : rep.findings()) {

@@ -34,6 +34,11 @@ final class Host {
     int linkLine;
     Ruleset nft;
     Ruleset ipt;
+    /** Routes, addresses, neighbours and FDB entries as normalised facts, each with the file:line that states it. */
+    final Map<String, String> batchFacts = new TreeMap<>();
+    final Map<String, String> networkdFacts = new TreeMap<>();
+    /** False when networkd leaves the tunnel device to bin/meshc-apply ([Link] Unmanaged=yes). */
+    boolean networkdTunnel = true;
 
     Host(String name) {
         this.name = name;
@@ -55,16 +60,22 @@ final class Host {
             Matcher m;
             if ((m = Pattern.compile("address replace " + A + "/32 dev " + DEV).matcher(l)).matches()) {
                 locals.add(new Local(Ip.parse(m.group(1)), m.group(2), file, ln));
+                batchFacts.put("address " + m.group(1) + " dev " + m.group(2), file + ":" + ln);
             } else if ((m = Pattern.compile("route replace " + P + " dev " + DEV + " scope link").matcher(l)).matches()) {
                 routes.add(new Route(Ip.Prefix.parse(m.group(1)), false, m.group(2), 0, file, ln));
+                batchFacts.put("route " + m.group(1) + " dev " + m.group(2), file + ":" + ln);
             } else if ((m = Pattern.compile("route replace unreachable " + P + " proto 252").matcher(l)).matches()) {
                 routes.add(new Route(Ip.Prefix.parse(m.group(1)), true, "", 0, file, ln));
+                batchFacts.put("unreachable " + m.group(1), file + ":" + ln);
             } else if ((m = Pattern.compile("route replace " + P + " via " + A + " dev " + DEV + " onlink proto 252").matcher(l)).matches()) {
                 routes.add(new Route(Ip.Prefix.parse(m.group(1)), false, m.group(3), Ip.parse(m.group(2)), file, ln));
+                batchFacts.put("route " + m.group(1) + " via " + m.group(2) + " dev " + m.group(3), file + ":" + ln);
             } else if ((m = Pattern.compile("neighbor replace " + A + " lladdr (" + MAC.substring(1, MAC.length() - 1) + "|\\d{1,3}(?:\\.\\d{1,3}){3}) dev " + DEV + " nud permanent").matcher(l)).matches()) {
                 neighbors.add(new Neighbor(Ip.parse(m.group(1)), m.group(2), m.group(3), file, ln));
+                batchFacts.put("neighbor " + m.group(1) + " lladdr " + m.group(2) + " dev " + m.group(3), file + ":" + ln);
             } else if ((m = Pattern.compile("fdb replace " + MAC + " dev " + DEV + " dst " + A + " vni (\\d+) self permanent").matcher(l)).matches()) {
                 fdb.add(new Fdb(m.group(1), Ip.parse(m.group(3)), Long.parseLong(m.group(4)), file, ln));
+                batchFacts.put("fdb " + m.group(1) + " dst " + m.group(3) + " vni " + m.group(4), file + ":" + ln);
             } else if ((m = Pattern.compile("link add " + DEV + " type vxlan id (\\d+) local " + A + " dstport (\\d+) ttl \\d+ nolearning").matcher(l)).matches()) {
                 tunnel = m.group(1);
                 encapsulation = "vxlan";
@@ -81,6 +92,56 @@ final class Host {
                 continue;
             } else {
                 throw new TraceError(file, ln, "'" + l + "' is not meshc's ip -batch grammar");
+            }
+        }
+    }
+
+    private static final java.util.Set<String> NETWORKD_KEYS = java.util.Set.of("Name", "MTUBytes", "Address", "ConfigureWithoutCarrier",
+            "LinkLocalAddressing", "IPv6AcceptRA", "Type", "Destination", "Gateway", "GatewayOnLink", "Scope", "LinkLayerAddress",
+            "MACAddress", "VNI", "Unmanaged");
+
+    /** A systemd-networkd .network file as meshc writes it: its routes, neighbours and FDB entries become facts. */
+    void networkd(String rel, String text) throws TraceError {
+        String file = dir + rel;
+        String[] lines = text.split("\n", -1);
+        String section = null, name = null;
+        Map<String, String> cur = new java.util.LinkedHashMap<>();
+        int start = 0;
+        List<Object[]> sections = new ArrayList<>();
+        for (int k = 0; k <= lines.length; k++) {
+            String l = k < lines.length ? lines[k].trim() : "[End]";
+            if (l.isEmpty() || l.startsWith("#")) continue;
+            Matcher m;
+            if ((m = Pattern.compile("\\[(Match|Link|Network|Route|Neighbor|BridgeFDB|End)\\]").matcher(l)).matches()) {
+                if (section != null) sections.add(new Object[]{section, cur, start});
+                section = m.group(1);
+                cur = new java.util.LinkedHashMap<>();
+                start = k + 1;
+            } else if ((m = Pattern.compile("([A-Za-z0-9]+)=(\\S+)").matcher(l)).matches() && section != null && NETWORKD_KEYS.contains(m.group(1))) {
+                cur.put(m.group(1), m.group(2));
+            } else {
+                throw new TraceError(file, k + 1, "'" + l + "' is not meshc's systemd-networkd grammar");
+            }
+        }
+        for (Object[] sec : sections) {
+            @SuppressWarnings("unchecked") Map<String, String> kv = (Map<String, String>) sec[1];
+            String where = file + ":" + sec[2];
+            switch ((String) sec[0]) {
+                case "Match" -> name = kv.get("Name");
+                case "Link" -> {
+                    if ("yes".equals(kv.get("Unmanaged"))) networkdTunnel = false;
+                }
+                case "Network" -> {
+                    if (kv.containsKey("Address")) networkdFacts.put("address " + kv.get("Address").replace("/32", "") + " dev " + name, where);
+                }
+                case "Route" -> {
+                    if ("unreachable".equals(kv.get("Type"))) networkdFacts.put("unreachable " + kv.get("Destination"), where);
+                    else if (kv.containsKey("Gateway")) networkdFacts.put("route " + kv.get("Destination") + " via " + kv.get("Gateway") + " dev " + name, where);
+                    else networkdFacts.put("route " + kv.get("Destination") + " dev " + name, where);
+                }
+                case "Neighbor" -> networkdFacts.put("neighbor " + kv.get("Address") + " lladdr " + kv.get("LinkLayerAddress") + " dev " + name, where);
+                case "BridgeFDB" -> networkdFacts.put("fdb " + kv.get("MACAddress") + " dst " + kv.get("Destination") + " vni " + kv.get("VNI"), where);
+                default -> throw new TraceError(file, (int) sec[2], "unknown section");
             }
         }
     }

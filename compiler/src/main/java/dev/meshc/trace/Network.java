@@ -67,6 +67,11 @@ public final class Network {
         h.batch("ip/routes.batch", text(h.dir + "ip/routes.batch", true));
         h.batch("ip/neighbors.batch", text(h.dir + "ip/neighbors.batch", true));
         h.batch("ip/fdb.batch", text(h.dir + "ip/fdb.batch", false));
+        Pattern nd = Pattern.compile("hosts/" + Pattern.quote(h.name) + "/(systemd-network/[^/]+\\.network)");
+        for (String path : files.keySet()) {
+            Matcher m = nd.matcher(path);
+            if (m.matches()) h.networkd(m.group(1), text(path, true));
+        }
         if (h.tunnel == null) throw new TraceError(h.dir + "ip/links.batch", 0, "no tunnel device");
         Pattern net = Pattern.compile("hosts/" + Pattern.quote(h.name) + "/containers/([^/]+)/network\\.json");
         for (String path : files.keySet()) {
@@ -113,6 +118,22 @@ public final class Network {
             if (f.length >= 2 && Ip.isAddr(f[0])) for (int j = 1; j < f.length; j++) if (f[j].equals(name)) return new int[]{Ip.parse(f[0]), k + 1};
         }
         return null;
+    }
+
+    /** Where systemd-networkd's files and the ip -batch files disagree: fact -> where it is stated (the other side lacks it). */
+    public Map<String, String> networkdDifferences() {
+        Map<String, String> out = new TreeMap<>();
+        for (Host h : hosts.values()) {
+            for (var e : h.batchFacts.entrySet()) {
+                boolean tunnelFact = e.getValue().contains("/ip/routes.batch") || e.getValue().contains("/ip/neighbors.batch") || e.getValue().contains("/ip/fdb.batch");
+                if (tunnelFact && !h.networkdTunnel) continue; // networkd leaves the tunnel to bin/meshc-apply
+                if (!h.networkdFacts.containsKey(e.getKey())) out.put(h.name + ": " + e.getKey(), e.getValue() + " (not in systemd-network/)");
+            }
+            for (var e : h.networkdFacts.entrySet()) {
+                if (!h.batchFacts.containsKey(e.getKey())) out.put(h.name + ": " + e.getKey(), e.getValue() + " (not in ip/*.batch)");
+            }
+        }
+        return out;
     }
 
     public java.util.Set<String> hostNames() {

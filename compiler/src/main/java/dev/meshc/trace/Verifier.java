@@ -26,7 +26,7 @@ public final class Verifier {
     }
 
     /** One line of the matrix: a service pair (or egress / VM ports) and how many flows were checked. */
-    public record Row(String what, int flows, boolean ok) {
+    public record Row(String what, int count, String unit, boolean ok) {
     }
 
     public record Report(List<Row> rows, List<Finding> findings, int traced) {
@@ -56,6 +56,10 @@ public final class Verifier {
         List<Row> rows = new ArrayList<>();
         List<Finding> findings = new ArrayList<>();
         Tracer nft = new Tracer(net, Tracer.Firewall.NFT), ipt = new Tracer(net, Tracer.Firewall.IPTABLES);
+        // 0. The two renders of routes, neighbours and FDB (systemd-networkd, ip -batch) say the same.
+        Map<String, String> nd = net.networkdDifferences();
+        for (var e : nd.entrySet()) findings.add(new Finding("networkd-differs", e.getValue() + ": " + e.getKey(), null));
+        rows.add(new Row("systemd-network/ and ip/*.batch state the same routes, neighbours and FDB", net.hosts.size(), "hosts", nd.isEmpty()));
         // 1. Every intended flow is delivered, by both firewalls.
         Map<String, List<Flow>> intended = intended();
         Set<String> intendedKeys = new java.util.HashSet<>();
@@ -73,7 +77,7 @@ public final class Verifier {
                     }
                 }
             }
-            rows.add(new Row(e.getKey(), e.getValue().size(), ok));
+            rows.add(new Row(e.getKey(), e.getValue().size(), "flows", ok));
         }
         // 3. Every element and per-flow rule is used by an intended flow.
         boolean okUnused = true;
@@ -90,7 +94,7 @@ public final class Verifier {
                 }
             }
         }
-        rows.add(new Row("every set element and per-flow rule used by an intended flow", entries, okUnused));
+        rows.add(new Row("every set element and per-flow rule used by an intended flow", entries, "entries", okUnused));
         // 2. Nothing else: from one container per service and VM, to every address and port the inventory or the files name.
         List<ContainerPlan> sources = representatives();
         Set<Integer> dsts = destinations();
@@ -124,7 +128,7 @@ public final class Verifier {
                 }
             }
         }
-        rows.add(new Row("nothing else (from " + sources.size() + " containers, one per service and VM)", probes, okExtra));
+        rows.add(new Row("nothing else (from " + sources.size() + " containers, one per service and VM)", probes, "flows", okExtra));
         return new Report(rows, findings, traced);
     }
 

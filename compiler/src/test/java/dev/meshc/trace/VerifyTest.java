@@ -2,6 +2,7 @@ package dev.meshc.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meshc.TestSupport;
@@ -11,6 +12,7 @@ import dev.meshc.plan.Plan;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -105,5 +107,17 @@ class VerifyTest {
         TestSupport.Run bad = TestSupport.meshc("verify", inv, "--out", dir.toString());
         assertEquals(4, bad.code(), bad.out());
         assertTrue(bad.err().contains("hosts/vm3/nftables/meshc.nft:") && bad.err().contains("'accept' is not meshc's nft grammar"), bad.err());
+    }
+
+    @Test
+    void networkdAndIpBatchMustAgree() throws Exception {
+        Map<String, byte[]> m = edit(TestSupport.compileExample("fleet"), "hosts/vm2/systemd-network/60-meshc-vx.network",
+                "Destination=252.128.112.0/20\nGateway=252.128.112.1", "Destination=252.128.112.0/21\nGateway=252.128.112.1");
+        Verifier.Report r = verify("fleet", m);
+        assertEquals(List.of("networkd-differs", "networkd-differs"), r.findings().stream().map(Verifier.Finding::kind).toList());
+        assertTrue(r.findings().get(0).summary().contains("hosts/vm2/"), r.findings().get(0).summary());
+        Map<String, byte[]> bad = edit(TestSupport.compileExample("fleet"), "hosts/vm2/systemd-network/70-meshc-mc1.network", "Scope=link", "Metric=5");
+        TraceError e = assertThrows(TraceError.class, () -> Network.of(bad));
+        assertTrue(e.getMessage().startsWith("hosts/vm2/systemd-network/70-meshc-mc1.network:17: 'Metric=5'"), e.getMessage());
     }
 }
