@@ -55,7 +55,8 @@ final class VerifyCommand implements Callable<Integer> {
         for (Verifier.Finding f : rep.findings()) {
             sb.append(f.kind()).append(": ").append(f.summary()).append('\n');
             if (f.witness() != null && shown++ < 3) {
-                for (String l : TraceCommand.text("  witness:", f.witness()).split("\n")) sb.append("  ").append(l).append('\n');
+                String[] ls = TraceCommand.text("witness:", f.witness()).split("\n");
+                for (int i = 0; i < ls.length; i++) sb.append(i == 0 ? "  " : "  ").append(i == 0 || ls[i].startsWith("  ") ? "" : "  ").append(ls[i]).append('\n');
             }
         }
         sb.append("verify: ").append(rep.ok() ? "the files reach exactly what the inventory allows (nft and iptables, "

@@ -201,7 +201,9 @@ public final class Tracer {
         outer.iif = underlayInterface(peer);
         Ruleset pr = rs(peer);
         Ruleset.Outcome in = pr.run(chain("input"), outer);
-        hops.add(new Hop(peer.name, pr.file, in.line(), "tunnel filter: " + in.kind() + " " + ruleText(in)));
+        hops.add(new Hop(peer.name, pr.file, in.line(), in.kind() == Rule.Kind.ACCEPT && in.elementLine() > 0
+                ? "tunnel filter: passes, " + Ip.str(outer.src) + " . " + Ip.str(p.src) + " is in tunnel_sources"
+                : "tunnel filter: " + in.kind() + " " + ruleText(in)));
         if (in.kind() != Rule.Kind.ACCEPT) return "tunnel-refused";
         Pkt q = p.copy();
         q.ctOrigDst = q.dst; // a new conntrack entry on the peer: the DNAT happened on the sender
