@@ -98,13 +98,14 @@ public final class Verifier {
         // 2. Nothing else: from one container per service and VM, to every address and port the inventory or the files name.
         List<ContainerPlan> sources = representatives();
         Set<Integer> dsts = destinations();
-        Set<String> ports = ports();
+        Set<String> other = new TreeSet<>();
+        Map<Integer, Set<String>> ports = ports(other);
         int probes = 0;
         boolean okExtra = true;
         for (ContainerPlan c : sources) {
             for (int d : dsts) {
                 if (d == c.address()) continue;
-                for (String pp : ports) {
+                for (String pp : ports.getOrDefault(d, other)) {
                     String proto = pp.substring(0, 3);
                     int port = Integer.parseInt(pp.substring(4));
                     if (intendedKeys.contains(key(c.address(), d, proto, port))) continue;
@@ -220,16 +221,41 @@ public final class Verifier {
         return d;
     }
 
-    private Set<String> ports() {
-        Set<String> p = new TreeSet<>();
+    /**
+     * The ports probed per destination: its own endpoints (a container's service, a VIP's binding), the
+     * ports the files name beside that address, and for every destination the egress ports and one port
+     * no endpoint of the destination uses ({@code other} holds what addresses without their own get).
+     */
+    private Map<Integer, Set<String>> ports(Set<String> other) {
+        Set<String> all = new TreeSet<>();
         for (Service s : plan.inventory().services().values()) {
-            for (var e : s.endpoints().values()) p.add(e.protocol().id() + " " + e.port());
-            for (Egress e : s.egress().values()) p.add(e.protocol().id() + " " + e.port());
+            for (var e : s.endpoints().values()) all.add(e.protocol().id() + " " + e.port());
+            for (Egress e : s.egress().values()) other.add(e.protocol().id() + " " + e.port());
+        }
+        all.addAll(other);
+        Map<Integer, Set<String>> out = new java.util.HashMap<>();
+        for (ContainerPlan c : plan.containers().values()) {
+            Set<String> p = out.computeIfAbsent(c.address(), k -> new TreeSet<>(other));
+            for (var e : plan.inventory().services().get(c.service()).endpoints().values()) p.add(e.protocol().id() + " " + e.port());
+        }
+        for (var bs : plan.bindings().values()) for (Binding b : bs.values()) {
+            out.computeIfAbsent(b.vip(), k -> new TreeSet<>(other)).add(b.protocol().id() + " " + b.port());
         }
         for (Host h : net.hosts.values()) for (String k : h.nft.entries.values()) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(tcp|udp) \\. (\\d+)").matcher(k);
-            while (m.find()) p.add(m.group(1) + " " + Integer.parseInt(m.group(2)));
+            java.util.regex.Matcher pm = java.util.regex.Pattern.compile("(tcp|udp) \\. (\\d+)").matcher(k);
+            if (!pm.find()) continue;
+            String port = pm.group(1) + " " + Integer.parseInt(pm.group(2));
+            all.add(port);
+            java.util.regex.Matcher m = Ip.ADDR.matcher(k);
+            while (m.find()) if (Ip.isAddr(m.group())) out.computeIfAbsent(Ip.parse(m.group()), x -> new TreeSet<>(other)).add(port);
         }
-        return p;
+        // One port each destination does not serve: the first of all named ports it lacks, else an unnamed one.
+        for (Set<String> p : out.values()) {
+            String extra = all.stream().filter(x -> !p.contains(x)).findFirst().orElse("tcp 1");
+            p.add(extra);
+        }
+        String extra = all.stream().filter(x -> !other.contains(x)).findFirst().orElse("tcp 1");
+        other.add(extra);
+        return out;
     }
 }
