@@ -231,6 +231,27 @@ public final class Tracer {
         return reply(h, peer, p, q, hops) ? DELIVERED : "reply-dropped";
     }
 
+    /**
+     * Whether {@code receiver}'s input accepts a tunnel packet that {@code sender} encapsulates (its underlay,
+     * its VNI and port) carrying an inner packet from {@code innerSrc}: the tunnel filter on its own.
+     */
+    public boolean tunnelAccepts(String receiver, String sender, String innerSrc) throws TraceError {
+        Host peer = net.hosts.get(receiver), h = net.hosts.get(sender);
+        Pkt inner = new Pkt();
+        inner.src = Ip.parse(innerSrc);
+        inner.dst = peer.underlay;
+        inner.proto = "tcp";
+        Pkt outer = new Pkt();
+        outer.src = h.underlay;
+        outer.dst = peer.underlay;
+        outer.routeDev = peer::routeDev;
+        outer.th = outerHeader(h, inner);
+        outer.proto = h.encapsulation.equals("vxlan") ? "udp" : "gre";
+        outer.dport = h.vxlanPort;
+        outer.iif = underlayInterface(peer);
+        return rs(peer).run(chain("input"), outer).kind() == Rule.Kind.ACCEPT;
+    }
+
     /** The interface the peer's tunnel filter expects the underlay on (its "iifname != X drop" / "! -i X"). */
     private final java.util.Map<Host, String> underlayIf = new java.util.concurrent.ConcurrentHashMap<>();
 

@@ -60,6 +60,25 @@ public final class Verifier {
         Map<String, String> nd = net.networkdDifferences();
         for (var e : nd.entrySet()) findings.add(new Finding("networkd-differs", e.getValue() + ": " + e.getKey(), null));
         rows.add(new Row("systemd-network/ and ip/*.batch state the same routes, neighbours and FDB", net.hosts.size(), "hosts", nd.isEmpty()));
+        // 0b. The tunnel filter: each VM accepts from each peer exactly that peer's overlay subnet as inner source.
+        boolean okTunnel = true;
+        int tunnelChecks = 0;
+        for (Tracer t : List.of(nft, ipt)) {
+            for (String receiver : plan.vms().keySet()) for (String sender : plan.vms().keySet()) {
+                if (receiver.equals(sender) || plan.vms().size() > 64) continue;
+                for (VmPlan w : plan.vms().values()) {
+                    String inner = Ip.str(w.gateway() + 1);
+                    boolean expect = w.name().equals(sender);
+                    tunnelChecks++;
+                    if (t.tunnelAccepts(receiver, sender, inner) != expect) {
+                        okTunnel = false;
+                        findings.add(new Finding("tunnel-filter", (t == nft ? "nft" : "iptables") + ": " + receiver + " " + (expect ? "refuses" : "accepts")
+                                + " tunnel packets from " + sender + " with inner source " + inner + " (" + w.name() + "'s subnet)", null));
+                    }
+                }
+            }
+        }
+        rows.add(new Row("tunnel filters accept each peer's own subnet only", tunnelChecks, "checks", okTunnel));
         // 1. Every intended flow is delivered, by both firewalls.
         Map<String, List<Flow>> intended = intended();
         Set<String> intendedKeys = new java.util.HashSet<>();

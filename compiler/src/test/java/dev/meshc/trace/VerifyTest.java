@@ -120,4 +120,15 @@ class VerifyTest {
         TraceError e = assertThrows(TraceError.class, () -> Network.of(bad));
         assertTrue(e.getMessage().startsWith("hosts/vm2/systemd-network/70-meshc-mc1.network:17: 'Metric=5'"), e.getMessage());
     }
+
+    @Test
+    void widenedTunnelSourcesLetAPeerClaimAnotherVmsContainers() throws Exception {
+        Map<String, byte[]> m = edit(TestSupport.compileExample("fleet"), "hosts/vm2/nftables/meshc.nft",
+                "192.168.200.7 . 0xfc807000-0xfc807fff", "192.168.200.7 . 0xf1020000-0xfc807fff");
+        Verifier.Report r = verify("fleet", m);
+        // 0xf1020000-0xfc807fff spans vm1's subnet and vm2's own.
+        assertEquals(List.of("nft: vm2 accepts tunnel packets from vm3 with inner source 241.2.0.2 (vm1's subnet)",
+                        "nft: vm2 accepts tunnel packets from vm3 with inner source 247.221.80.2 (vm2's subnet)"),
+                r.findings().stream().map(Verifier.Finding::summary).toList());
+    }
 }
