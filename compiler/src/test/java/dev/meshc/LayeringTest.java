@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * and the parser floor) sits just below {@code cli}, which offers it as commands.
  */
 class LayeringTest {
-    static final List<String> STAGES = List.of("diag", "load", "model", "validate", "plan", "render", "emit", "bench", "cli");
+    static final List<String> STAGES = List.of("diag", "load", "model", "validate", "plan", "render", "emit", "trace", "bench", "cli");
     private static final Pattern REFERENCE = Pattern.compile("\\bdev\\.meshc\\.([a-z]+)\\.");
 
     @Test

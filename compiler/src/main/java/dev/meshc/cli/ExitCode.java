@@ -10,6 +10,8 @@ public final class ExitCode {
     public static final int USAGE = 2;
     public static final int DRIFT = 3;
     public static final int IO = 4;
+    /** trace: the flow is not delivered (the verdict names why); verify: the files' reachability differs from the inventory's intent. */
+    public static final int NOT_DELIVERED = 5;
     /** A bug in meshc: never expected; the message asks for a report. */
     public static final int INTERNAL = 70;
 
@@ -29,6 +31,7 @@ public final class ExitCode {
         m.put(USAGE, "usage error");
         m.put(DRIFT, "drift (check found differences, or --locked would change the lock)");
         m.put(IO, "I/O failure");
+        m.put(NOT_DELIVERED, "not delivered (trace), or the files reach other than the inventory allows (verify)");
         m.put(INTERNAL, "a bug in meshc (never expected; please report it)");
         return java.util.Collections.unmodifiableMap(m);
     }

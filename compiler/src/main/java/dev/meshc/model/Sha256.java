@@ -5,7 +5,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * SHA-256, the one digest meshc uses: VIPs (DESIGN §2), iptables chain names, the manifest's file
+ * SHA-256, the one digest meshc uses: VIPs (docs/design.md, "VIPs"), iptables chain names, the manifest's file
  * hashes. One digest object per thread: looking the algorithm up per call was a tenth of planning
  * 5,000 services.
  */

@@ -75,7 +75,7 @@ class DesignDocTest {
         TreeSet<Integer> documented = new TreeSet<>();
         for (List<String> r : table("Exit codes:")) documented.add(Integer.parseInt(r.get(0)));
         TreeSet<Integer> defined = new TreeSet<>();
-        for (var f : dev.meshc.cli.ExitCode.class.getFields()) defined.add(f.getInt(null));
+        for (var f : dev.meshc.cli.ExitCode.class.getFields()) if (f.getType() == int.class) defined.add(f.getInt(null));
         assertEquals(defined, documented);
     }
 
