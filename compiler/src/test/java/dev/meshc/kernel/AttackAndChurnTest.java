@@ -38,7 +38,6 @@ class AttackAndChurnTest {
     String base;
     Fleet fleet;
     Kernel.Netns outside;
-    final Map<String, String> attached = new TreeMap<>(); // container -> address it was attached with
     final List<Process> extra = new ArrayList<>();
     int sport = 30000;
 
@@ -98,20 +97,7 @@ class AttackAndChurnTest {
     }
 
     void attachAll() throws Exception {
-        for (String c : new ArrayList<>(attached.keySet())) {
-            var now = fleet.containers.get(c);
-            if (now == null || !now.address().equals(attached.get(c))) {
-                fleet.detach(c);
-                attached.remove(c);
-            }
-        }
-        for (var c : fleet.containers.values()) {
-            if (attached.containsKey(c.name())) continue;
-            fleet.attach(c);
-            attached.put(c.name(), c.address());
-            fleet.serve(c.name(), servicePorts(c.service()));
-        }
-        fleet.awaitRouting();
+        fleet.place(AttackAndChurnTest::servicePorts);
     }
 
     static List<Integer> servicePorts(String service) {
@@ -409,7 +395,7 @@ class AttackAndChurnTest {
         vm2.exec("ip route replace default via " + OUTSIDE).orFail("default route"); // the outside host drops what it is sent
         String subnet = vm2.exec("ip -o route show type unreachable").out().strip().split("\\s+")[1];
         fleet.detach("db-2");
-        attached.remove("db-2");
+        fleet.placed.remove("db-2");
         try {
             Try t = tryTcp("app-1", gone, 5432);
             assertEquals("", t.reply());

@@ -43,7 +43,6 @@ class DayInTheLifeTest {
     Path work;
     Path inventory;
     Fleet fleet;
-    final Map<String, String> attached = new TreeMap<>();
     int sport = 40000;
 
     @Test
@@ -158,22 +157,7 @@ class DayInTheLifeTest {
     }
 
     void attachAll() throws Exception {
-        for (String c : new ArrayList<>(attached.keySet())) {
-            var now = fleet.containers.get(c);
-            if (now == null || !now.address().equals(attached.get(c))) {
-                fleet.detach(c);
-                attached.remove(c);
-            }
-        }
-        for (var c : fleet.containers.values()) {
-            boolean veth = fleet.vmNs.get(c.vm()).exec("ip link show mc" + c.index()).code() == 0;
-            if (attached.containsKey(c.name()) && veth) continue;
-            fleet.detach(c.name());
-            fleet.attach(c);
-            attached.put(c.name(), c.address());
-            fleet.serve(c.name(), AttackAndChurnTest.servicePorts(c.service()));
-        }
-        fleet.awaitRouting();
+        fleet.place(AttackAndChurnTest::servicePorts);
     }
 
     /** Deletes meshc's links and every rule, and turns forwarding off: what a reboot leaves. */

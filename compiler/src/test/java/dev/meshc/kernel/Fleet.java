@@ -187,6 +187,33 @@ final class Fleet implements AutoCloseable {
         }
     }
 
+    /** Containers attached by {@link #place}, with the address each was attached with. */
+    final Map<String, String> placed = new TreeMap<>();
+
+    /**
+     * Moves containers as a runtime would after a new output: detaches those gone or re-addressed,
+     * attaches (and serves, on {@code ports} of their service) those new or whose veth is missing,
+     * then waits for routing.
+     */
+    void place(java.util.function.Function<String, List<Integer>> ports) throws IOException, InterruptedException {
+        for (String c : new ArrayList<>(placed.keySet())) {
+            var now = containers.get(c);
+            if (now == null || !now.address().equals(placed.get(c))) {
+                detach(c);
+                placed.remove(c);
+            }
+        }
+        for (var c : containers.values()) {
+            boolean veth = vmNs.get(c.vm()).exec("ip link show mc" + c.index()).code() == 0;
+            if (placed.containsKey(c.name()) && veth) continue;
+            detach(c.name());
+            attach(c);
+            placed.put(c.name(), c.address());
+            serve(c.name(), ports.apply(c.service()));
+        }
+        awaitRouting();
+    }
+
     /** Waits until every VM has its tunnel routes and every container's /32 route (networkd or ip -batch). */
     void awaitRouting() throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
