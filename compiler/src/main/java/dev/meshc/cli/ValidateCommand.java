@@ -38,7 +38,7 @@ final class ValidateCommand implements Callable<Integer> {
             dev.meshc.validate.TargetCheck.check(r.plan().get().inventory(), versions, extra);
             all.addAll(extra.sorted());
         }
-        Main.report(common, input.inputs(), all);
+        Main.report(common, input.inputs(), all, r.skipped());
         if (!r.ok()) return ExitCode.INVALID;
         if (!common.quiet && common.format == Reporter.Format.text) {
             var p = r.plan().get();

@@ -121,15 +121,20 @@ class AnsibleRoleTest {
         assertEquals("enable\napply\n", sorted(handlers(work, "vm1")), "nothing applied on an unchanged host");
 
         // A failed apply is retried by the next run, although no file changed since.
-        Files.writeString(work.resolve("roots/vm2/etc/meshc/nftables/meshc.nft"), "# hand-edited\n");
+        Path nft = out.resolve("hosts/vm2/nftables/meshc.nft");
+        byte[] original = Files.readAllBytes(nft);
+        Files.writeString(nft, Files.readString(nft) + "# a changed bundle\n");
         Files.writeString(work.resolve("roots/vm2/fail"), "");
         Run failed = playbook(work, out);
         assertTrue(failed.code() != 0, failed.out());
         Files.delete(work.resolve("roots/vm2/fail"));
         Run retried = playbook(work, out);
+        Files.write(nft, original);
         assertEquals(0, retried.code(), retried.out());
         assertEquals(1, retried.changed().get("vm2"), "the retry applies: " + retried.out());
         assertEquals(2, handlers(work, "vm2").lines().filter("apply"::equals).count(), "applied again after the failure");
+        Run restored = playbook(work, out); // the original bundle back
+        assertEquals(0, restored.code(), restored.out());
 
         // Move db-3 from vm3 to vm1 and redeploy.
         Files.writeString(inv, Files.readString(inv).replace("db-3: {service: db, vm: vm3}", "db-3: {service: db, vm: vm1}"));
@@ -150,6 +155,11 @@ class AnsibleRoleTest {
         Files.writeString(out.resolve(".meshc-journal"), "R manifest.json\n");
         Run refused = playbook(work, out);
         assertTrue(refused.code() != 0 && refused.out().contains("interrupted compile"), refused.out());
+        // so is one killed before its commit: temp files (and new directories holding only them) may be there
+        Files.delete(out.resolve(".meshc-journal"));
+        Files.writeString(out.resolve(".meshc-dirty"), "");
+        Run dirty = playbook(work, out);
+        assertTrue(dirty.code() != 0 && dirty.out().contains("interrupted compile"), dirty.out());
     }
 
     static String sorted(String lines) {
