@@ -315,6 +315,12 @@ class EndToEndTest {
         }
     }
 
+    /** The MTU of the VM's end of a container's veth (mc<k>). */
+    void vethMtu(String container, int mtu) {
+        var c = fleet.containers.get(container);
+        fleet.vmNs.get(c.vm()).exec("ip link set mc" + c.index() + " mtu " + mtu).orFail("mc" + c.index() + " mtu " + mtu);
+    }
+
     /**
      * MTU on one routing path, offloads off so the underlay shows wire-size packets:
      * <ul>
@@ -330,6 +336,10 @@ class EndToEndTest {
     void assertMtu(String path) throws Exception {
         int mtu = fleet.containers.get("app-1").mtu();
         if (GRE) assertEquals(1476, mtu, "GRE: the containers' MTU is the tunnel's, 1500 - 24");
+        for (var c : fleet.containers.values()) { // meshc sets the VM's end of every veth to the overlay MTU
+            String veth = fleet.vmNs.get(c.vm()).exec("ip -o link show mc" + c.index()).orFail("veth").out();
+            assertTrue(veth.contains(" mtu " + mtu + " "), path + ": mc" + c.index() + " on " + c.vm() + ": " + veth);
+        }
         for (String vm : fleet.vms.keySet()) {
             String link = fleet.vmNs.get(vm).exec("ip -o link show " + TUNNEL).orFail("tunnel").out();
             assertTrue(link.contains(" mtu " + mtu + " "), path + ": " + TUNNEL + " on " + vm + ": " + link);
@@ -345,9 +355,12 @@ class EndToEndTest {
         try {
             fleet.echo("db-2", 5432);
             assertBulk(path + " at MTU " + mtu, db2);
-            // a larger container MTU on both ends: the tunnel is now the smaller link on the path
+            // a larger container MTU on both ends of both veths (meshc sets the VM's end to the overlay MTU;
+            // a veth drops, without ICMP, what exceeds its peer's MTU): the tunnel is now the smaller link
             app1.exec("ip link set eth0 mtu 1500").orFail("mtu 1500");
             db2ns.exec("ip link set eth0 mtu 1500").orFail("mtu 1500");
+            vethMtu("app-1", 1500);
+            vethMtu("db-2", 1500);
             fleet.clearUdpLog("stats-1", 8125);
             String stats = address("stats-1");
             var big = fleet.ask("app-1", "df-udp", stats, 8125, 1500, 4, "big");
@@ -365,6 +378,8 @@ class EndToEndTest {
             Fleet.stopCapture(cap);
             app1.exec("ip link set eth0 mtu " + mtu + " && ip route flush cache");
             db2ns.exec("ip link set eth0 mtu " + mtu + " && ip route flush cache");
+            vethMtu("app-1", mtu);
+            vethMtu("db-2", mtu);
             fleet.stopServers("db-2");
             fleet.serve("db-2", ports("db"));
         }
