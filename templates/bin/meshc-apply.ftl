@@ -66,46 +66,56 @@ say() { echo "meshc-apply: $*"; }
 sysctl -e -q -p "$B/sysctl/90-meshc.conf"
 
 # 2. firewall
-remove_iptables() { # tool: iptables or ip6tables; drops meshc's jumps and MESHC-* chains
-    local tool=$1 table chain
-    command -v "$tool" >/dev/null 2>&1 || return 0
-    for table in raw nat filter; do
-        "$tool-save" -t "$table" 2>/dev/null | sed -n '/^-A MESHC-/d; s/^-A \([A-Z]*\) \(.*-j MESHC-[A-Z0-9-]*\)$/\1 \2/p' |
-            while read -r chain rule; do eval "$tool -w -t $table -D $chain $rule"; done
-        for chain in $("$tool-save" -t "$table" 2>/dev/null | sed -n 's/^:\(MESHC-[A-Z0-9-]*\) .*/\1/p'); do
-            "$tool" -w -t "$table" -F "$chain"
-        done
-        for chain in $("$tool-save" -t "$table" 2>/dev/null | sed -n 's/^:\(MESHC-[A-Z0-9-]*\) .*/\1/p'); do
-            "$tool" -w -t "$table" -X "$chain"
-        done
-    done
+# iptables: one save and one restore per family, whatever the host's ruleset holds. The restore
+# script is computed from the save: the jumps a hook lacks, and the MESHC-* chains the rules file does
+# not declare (with every rule elsewhere that jumps to them); each table's changes commit atomically.
+ipt_fixup() { # rules-file, or "" for none (remove all of meshc's chains); reads a *-save on stdin
+    awk -v rules="$1" '
+        BEGIN {
+            if (rules != "") while ((getline l < rules) > 0) {
+                if (l ~ /^\*/) t = substr(l, 2)
+                else if (l ~ /^:MESHC-/) { split(substr(l, 2), f, " "); want[t, f[1]] = 1 }
+                else if (l ~ /^# meshc-hook: /) { split(substr(l, 14), f, " "); hook[f[1], f[2] " -j " f[3]] = 1; hooks[++nh] = f[1] SUBSEP f[2] " -j " f[3] }
+            }
+            t = ""
+        }
+        function flush_table() {
+            if (t == "") return
+            out = ""
+            for (i = 1; i <= nd; i++) out = out "-D " del[i] "\n"
+            for (i = 1; i <= ns; i++) out = out "-F " st[i] "\n"
+            for (i = 1; i <= ns; i++) out = out "-X " st[i] "\n"
+            for (i = 1; i <= nh; i++) { split(hooks[i], h, SUBSEP); if (h[1] == t && !(hooks[i] in seen)) out = out "-I " substr(h[2], 1, index(h[2], " ") - 1) " 1" substr(h[2], index(h[2], " ")) "\n" }
+            if (out != "") printf "*%s\n%sCOMMIT\n", t, out
+            done[t] = 1; t = ""
+        }
+        /^\*/ { flush_table(); t = substr($0, 2); nd = ns = 0; next }
+        /^COMMIT/ { flush_table(); next }
+        /^:MESHC-/ { split(substr($0, 2), f, " "); if (!((t, f[1]) in want)) { stale[t, f[1]] = 1; st[++ns] = f[1] } next }
+        /^-A / {
+            n = split($0, f, " ")
+            if ((t, f[2]) in stale) next                     # flushed with its chain
+            if ((t SUBSEP substr($0, 4)) in hook) { seen[t SUBSEP substr($0, 4)] = 1; next }
+            for (i = 3; i < n; i++) if (f[i] == "-j" && (t, f[i + 1]) in stale) { del[++nd] = substr($0, 4); break }
+        }
+        END {   # tables the rules file hooks into that the save did not list yet
+            for (i = 1; i <= nh; i++) { split(hooks[i], h, SUBSEP); if (!(h[1] in done)) { t = h[1]; nd = ns = 0; flush_table() } }
+        }'
 }
-apply_iptables() { # tool rules-file
-    local tool=$1 rules=$2 table hook chain stale
-    "$tool-restore" -w --noflush <"$rules"
-    # one jump per hook, first in its built-in chain, added once
-    sed -n 's/^# meshc-hook: //p' "$rules" | while read -r table hook chain; do
-        "$tool" -w -t "$table" -C "$hook" -j "$chain" 2>/dev/null || "$tool" -w -t "$table" -I "$hook" 1 -j "$chain"
-    done
-    # chains an older version declared and this one does not (a target whose last consumer left)
-    for table in raw nat filter; do
-        stale=$(comm -23 <("$tool-save" -t "$table" | sed -n 's/^:\(MESHC-[A-Z0-9-]*\) .*/\1/p' | LC_ALL=C sort) \
-                         <(sed -n 's/^:\(MESHC-[A-Z0-9-]*\) .*/\1/p' "$rules" | LC_ALL=C sort))
-        for chain in $stale; do
-            "$tool-save" -t "$table" | sed -n "s/^-A \([A-Z0-9-]*\) \(.*-j $chain\)\$/\1 \2/p" |
-                while read -r from rule; do eval "$tool -w -t $table -D $from $rule"; done
-            "$tool" -w -t "$table" -F "$chain"
-            "$tool" -w -t "$table" -X "$chain"
-        done
-    done
+ipt() { # tool [rules-file]: apply the file with --noflush and fix hooks and stale chains; without a file, remove meshc's chains
+    local tool=$1 rules=${2:-} fix
+    command -v "$tool-restore" >/dev/null 2>&1 || { [ -z "$rules" ] && return 0; echo "meshc-apply: $tool-restore is missing" >&2; return 1; }
+    if [ -n "$rules" ]; then "$tool-restore" -w --noflush <"$rules"; fi
+    fix=$("$tool-save" 2>/dev/null | ipt_fixup "$rules")
+    if [ -n "$fix" ]; then printf '%s\n' "$fix" | "$tool-restore" -w --noflush; fi
 }
 if [ "$FIREWALL" = nft ]; then
     nft -f "$B/nftables/meshc.nft"
-    remove_iptables iptables
-    remove_iptables ip6tables
+    ipt iptables
+    ipt ip6tables
 else
-    apply_iptables iptables "$B/iptables/rules.v4"
-    apply_iptables ip6tables "$B/iptables/rules.v6"
+    ipt iptables "$B/iptables/rules.v4"
+    ipt ip6tables "$B/iptables/rules.v6"
     if command -v nft >/dev/null 2>&1; then
         nft delete table ip meshc 2>/dev/null || true
         nft delete table ip6 meshc 2>/dev/null || true
@@ -132,22 +142,26 @@ else
     ip -batch "$B/ip/routes.batch"
     ip -batch "$B/ip/neighbors.batch"
     if [ "$ENCAP" = vxlan ]; then bridge -batch "$B/ip/fdb.batch"; fi
-    # what an older version listed and this one does not
-    comm -23 <(ip -4 -o route show proto 252 | awk '{print ($1 == "unreachable" ? $2 : $1)}' | LC_ALL=C sort) \
-             <(sed -n 's/^route replace \(unreachable \)\{0,1\}\([0-9./]*\) .*/\2/p' "$B/ip/routes.batch" | LC_ALL=C sort) |
-        while read -r dst; do ip route del "$dst" proto 252; done
-    comm -23 <(ip -4 neigh show dev "$TUN" nud permanent | awk '{print $1}' | LC_ALL=C sort) \
-             <(awk '{print $3}' "$B/ip/neighbors.batch" | LC_ALL=C sort) |
-        while read -r gw; do ip neigh del "$gw" dev "$TUN"; done
+    # what an older version listed and this one does not, in one batch
+    { ip -4 -o route show proto 252 | awk '{print "R", ($1 == "unreachable" ? $2 : $1)}'
+      ip -4 neigh show dev "$TUN" nud permanent | awk '{print "N", $1}'
+    } | awk -v routes="$B/ip/routes.batch" -v neigh="$B/ip/neighbors.batch" -v tun="$TUN" '
+        BEGIN {
+            while ((getline l < routes) > 0) if (l ~ /^route replace /) { split(l, f, " "); keep["R", f[3] == "unreachable" ? f[4] : f[3]] = 1 }
+            while ((getline l < neigh) > 0) { split(l, f, " "); keep["N", f[3]] = 1 }
+        }
+        !(($1, $2) in keep) { print ($1 == "R" ? "route del " $2 " proto 252" : "neigh del " $2 " dev " tun) }' | ip -batch -
     if [ "$ENCAP" = vxlan ]; then
-        comm -23 <(bridge fdb show dev "$TUN" | awk '/ dst / {print $1}' | LC_ALL=C sort -u) \
-                 <(awk '{print $3}' "$B/ip/fdb.batch" | LC_ALL=C sort) |
-            while read -r mac; do bridge fdb del "$mac" dev "$TUN" self; done
+        bridge fdb show dev "$TUN" | awk -v fdb="$B/ip/fdb.batch" -v tun="$TUN" '
+            BEGIN { while ((getline l < fdb) > 0) { split(l, f, " "); keep[f[3]] = 1 } }
+            / dst / && !($1 in keep) && !($1 in done) { done[$1] = 1; print "fdb del " $1 " dev " tun " self" }' | bridge -batch -
     fi
     # container veths that exist now (the runtime creates them; a later apply or attach does the rest)
-    for dev in $(sed -n 's/^link set \(mc[0-9]*\) .*/\1/p' "$B/ip/containers.batch"); do
-        if [ -e "/sys/class/net/$dev" ]; then grep -E "(dev|set) $dev( |\$)" "$B/ip/containers.batch" | ip -batch -; fi
-    done
+    live=
+    for dev in /sys/class/net/mc*; do live="$live ${dev##*/}"; done
+    awk -v live="$live" '
+        BEGIN { n = split(live, d, " "); for (i = 1; i <= n; i++) up[d[i]] = 1 }
+        { for (i = 1; i < NF; i++) if (($i == "dev" || $i == "set") && ($(i + 1) in up)) { print; next } }' "$B/ip/containers.batch" | ip -batch -
 fi
 
 # 5. forwarding, now that the firewall is in place
@@ -155,10 +169,11 @@ sysctl -q -w net.ipv4.ip_forward=1
 
 # 6. stale flows: conntrack entries of container flows the new files do not list
 if command -v conntrack >/dev/null 2>&1; then
+    # one deletion per stale (proto, source, address opened, backend, port): every source port at once
     deleted=0
-    while read -r proto os od rs sp dp; do
-        conntrack -D -p "$proto" -s "$os" -d "$od" -r "$rs" --sport "$sp" --dport "$dp" >/dev/null 2>&1 || true
-        deleted=$((deleted + 1))
+    while read -r count proto os od rs dp; do
+        conntrack -D -p "$proto" -s "$os" -d "$od" -r "$rs" --dport "$dp" >/dev/null 2>&1 || true
+        deleted=$((deleted + count))
     done < <(conntrack -L -f ipv4 2>/dev/null | awk -v overlay="$OVERLAY" -v vips="$VIPS" -v gw="$GATEWAY" -v flows="$B/conntrack/flows" '
         function num(a,  p) { split(a, p, "."); return ((p[1] * 256 + p[2]) * 256 + p[3]) * 256 + p[4] }
         function within(a, c,  q, base) { split(c, q, "/"); base = num(q[1]); return a != "" && num(a) >= base && num(a) < base + 2 ^ (32 - q[2]) }
@@ -174,8 +189,11 @@ if command -v conntrack >/dev/null 2>&1; then
             if (!within(os, overlay) || os == gw) next
             if (!(within(od, overlay) || (within(od, vips) && within(rs, overlay)))) next
             if (($1 " " os " " od " " rs " " dp) in ok) next
-            print $1, os, od, rs, sp, dp
-        }')
+            k = $1 " " os " " od " " rs " " dp
+            if (!(k in stale)) order[++m] = k
+            stale[k]++
+        }
+        END { for (i = 1; i <= m; i++) print stale[order[i]], order[i] }')
     if [ "$deleted" != 0 ]; then say "deleted $deleted stale conntrack entries"; fi
 else
     say "conntrack (conntrack-tools) not installed: stale flows stay refused by the firewall until they time out"
