@@ -27,6 +27,9 @@ import org.junit.jupiter.api.TestInstance;
  * replica to replica, time to refusal of an empty VIP, the first connection after reloads, a
  * Docker-style bridge beside meshc. Each refusal has a control: the same packets with meshc's rules
  * removed get through. Every change is applied the production way, by the VMs' bin/meshc-apply.
+ *
+ * <p>Encapsulation-agnostic like {@link EndToEndTest}: {@code MESHC_E2E_ENCAP=gre} runs every scenario over
+ * GRE (in a guest kernel on a machine without ip_gre: {@link GuestGreTest}); the default is VXLAN.
  */
 @Tag("kernel")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -44,9 +47,12 @@ class AttackAndChurnTest {
     @BeforeAll
     void build() throws Exception {
         Kernel.require();
+        Kernel.requireLinkKind(EndToEndTest.ENCAP);
         work = Files.createTempDirectory("meshc-attack");
         inventory = work.resolve("inventory.yml");
-        base = Files.readString(TestSupport.root().resolve("compiler/src/test/resources/e2e/attack.yml"));
+        String yaml = Files.readString(TestSupport.root().resolve("compiler/src/test/resources/e2e/attack.yml"));
+        assertTrue(yaml.contains("\n  encapsulation: vxlan\n"), "attack.yml's encapsulation line moved");
+        base = yaml.replace("\n  encapsulation: vxlan\n", "\n  encapsulation: " + EndToEndTest.ENCAP + "\n");
         Files.writeString(inventory, base);
         compile();
         fleet = new Fleet(work.resolve("out"), TestSupport.root().resolve("compiler/src/test/resources/e2e/netcheck.py"),
@@ -134,8 +140,7 @@ class AttackAndChurnTest {
     }
 
     Try tryTcp(String from, String host, int port) {
-        Kernel.Result r = fleet.containerNs.get(from).exec("python3 " + fleet.script + " connect " + host + " " + port + " 1 " + (sport++));
-        var j = Fleet.JSON.readTree(r.out().strip().lines().reduce((a, b) -> b).orElse("{}"));
+        var j = fleet.ask(from, "connect", host, port, 1, sport++); // the container's agent: no process started per try
         String reply = j.get("replies").properties().stream().map(Map.Entry::getKey).findFirst().orElse("");
         return new Try(reply, j.get("seconds").asDouble());
     }

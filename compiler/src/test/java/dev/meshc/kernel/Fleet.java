@@ -119,11 +119,11 @@ final class Fleet implements AutoCloseable {
 
     /** Removes every meshc rule from the VM (both firewalls): the control for each refusal. */
     void removeRules(String vm) {
+        // not meshc-apply's own removal (the control must not depend on the code under test): each
+        // family's ruleset saved, every MESHC line and jump dropped, restored whole
         vmNs.get(vm).exec("nft delete table ip meshc; nft delete table ip6 meshc; "
-                + "for x in iptables ip6tables; do for t in raw nat filter; do $x-save -t $t | sed -n '/^-A MESHC-/d; s/^-A \\([A-Z]*\\) \\(.*-j MESHC-[A-Z0-9-]*\\)$/\\1 \\2/p' | "
-                + "while read -r c r; do eval $x -t $t -D $c $r; done; "
-                + "for c in $($x-save -t $t | sed -n 's/^:\\(MESHC-[A-Z0-9-]*\\) .*/\\1/p'); do $x -t $t -F $c; done; "
-                + "for c in $($x-save -t $t | sed -n 's/^:\\(MESHC-[A-Z0-9-]*\\) .*/\\1/p'); do $x -t $t -X $c; done; done; done; true");
+                + "for x in iptables ip6tables; do $x-save | grep -v -e '^:MESHC-' -e '^-A MESHC-' -e ' -j MESHC-' | $x-restore -w || exit 1; done; true")
+                .orFail("removing meshc's rules on " + vm);
         String left = vmNs.get(vm).exec("nft list ruleset; iptables-save; ip6tables-save").out();
         if (left.contains("meshc") || left.contains("MESHC")) fail("meshc rules left on " + vm + ":\n" + left);
     }
@@ -203,8 +203,13 @@ final class Fleet implements AutoCloseable {
                 placed.remove(c);
             }
         }
+        Map<String, java.util.Set<String>> links = new TreeMap<>(); // one listing per VM, not one process per container
+        for (var vm : vmNs.entrySet()) {
+            links.put(vm.getKey(), new java.util.HashSet<>(Kernel.run(List.of("ip", "-n", vm.getValue().name, "-o", "link", "show"), 30).out().lines()
+                    .map(l -> l.split(": ", 3)).filter(f -> f.length > 1).map(f -> f[1].replaceFirst("@.*", "")).toList()));
+        }
         for (var c : containers.values()) {
-            boolean veth = vmNs.get(c.vm()).exec("ip link show mc" + c.index()).code() == 0;
+            boolean veth = links.get(c.vm()).contains("mc" + c.index());
             if (placed.containsKey(c.name()) && veth) continue;
             detach(c.name());
             attach(c);
@@ -220,7 +225,7 @@ final class Fleet implements AutoCloseable {
         while (true) {
             List<String> missing = new ArrayList<>();
             for (VmInfo vm : vms.values()) {
-                String routes = vmNs.get(vm.name()).exec("ip route show").out();
+                String routes = Kernel.run(List.of("ip", "-n", vmNs.get(vm.name()).name, "route", "show"), 30).out();
                 long onlink = routes.lines().filter(l -> l.contains("onlink")).count();
                 if (onlink < vms.size() - 1) missing.add(vm.name() + " peers");
                 for (ContainerInfo c : containers.values()) {

@@ -51,15 +51,21 @@ public final class Guest {
 
     /** Root and the tools guest.sh needs; outside CI a machine without them skips, under CI=true it fails. */
     public static void require() {
+        List<String> missing = missing();
+        if (missing.isEmpty()) return;
+        String why = "the guest kernel needs " + String.join(", ", missing) + " (apt-get install qemu-system-x86 busybox-static cpio kmod)";
+        if ("true".equals(System.getenv("CI"))) fail(why + " (CI=true: the guest suite must run; .ci/run installs them)");
+        Assumptions.abort(why);
+    }
+
+    /** What the guest lacks here (root, tools); empty when it can start. */
+    public static List<String> missing() {
         List<String> missing = new ArrayList<>();
         if (!"root".equals(System.getProperty("user.name"))) missing.add("root");
         for (String tool : List.of("qemu-system-x86_64", "busybox", "cpio", "dpkg-deb", "apt-get", "depmod", "modprobe", "flock")) {
             if (Kernel.run(List.of("sh", "-c", "command -v " + tool + " || test -x /sbin/" + tool), 10).code() != 0) missing.add(tool);
         }
-        if (missing.isEmpty()) return;
-        String why = "the guest kernel needs " + String.join(", ", missing) + " (apt-get install qemu-system-x86 busybox-static cpio kmod)";
-        if ("true".equals(System.getenv("CI"))) fail(why + " (CI=true: the guest suite must run; .ci/run installs them)");
-        Assumptions.abort(why);
+        return missing;
     }
 
     /**

@@ -22,16 +22,22 @@ public final class Kernel {
     }
 
     public static void require() {
+        List<String> missing = missing();
+        if (missing.isEmpty()) return;
+        String why = "kernel suite needs " + String.join(", ", missing);
+        if ("true".equals(System.getenv("CI"))) fail(why + " (CI=true: the kernel suite must run; .ci/run installs them)");
+        Assumptions.abort(why);
+    }
+
+    /** What the kernel suite lacks here (root, tools); empty when it can run. */
+    public static List<String> missing() {
         List<String> missing = new ArrayList<>();
         if (!"root".equals(System.getProperty("user.name"))) missing.add("root");
         for (String tool : List.of("ip", "nft", "iptables-restore", "ip6tables-restore", "bridge", "conntrack", "ethtool", "tcpdump", "python3")) {
             if (run(List.of("sh", "-c", "command -v " + tool), 10).code != 0) missing.add(tool);
         }
         if (!Files.isExecutable(Path.of(NETWORKD))) missing.add(NETWORKD);
-        if (missing.isEmpty()) return;
-        String why = "kernel suite needs " + String.join(", ", missing);
-        if ("true".equals(System.getenv("CI"))) fail(why + " (CI=true: the kernel suite must run; .ci/run installs them)");
-        Assumptions.abort(why);
+        return missing;
     }
 
     /**
