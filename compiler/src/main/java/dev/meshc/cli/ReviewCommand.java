@@ -38,8 +38,8 @@ final class ReviewCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "Show stack traces of internal errors.")
     boolean debug;
 
-    /** Witness traces printed in full (text: the first few; markdown: folded, the first few; json: all). */
-    static final int TEXT_WITNESSES = 3, MARKDOWN_WITNESSES = 10;
+    /** Witness traces printed in full (text: the first flow; markdown: folded, the first ten; json: all); the others show the hop that decided each side. */
+    static final int TEXT_WITNESSES = 1, MARKDOWN_WITNESSES = 10;
 
     @Override
     public Integer call() throws Exception {
@@ -160,8 +160,9 @@ final class ReviewCommand implements Callable<Integer> {
     static String markdown(Review.Report r) {
         StringBuilder sb = new StringBuilder("### meshc review: ");
         sb.append(r.unexpected() ? ":warning: unexpected change" : r.changed() ? "behaviour changed" : "no behaviour change").append("\n\n");
-        sb.append(String.format(Locale.ROOT, "%d flows gained, %d lost, %d containers re-addressed, %d added, %d removed, %d VIPs moved, %d hosts rewritten (%d flows probed, %s).%n%n",
-                r.gained().size(), r.lost().size(), r.readdressed().size(), r.added().size(), r.removed().size(), r.vips().size(), r.hosts().size(), r.probed(), r.firewall()));
+        sb.append(String.format(Locale.ROOT, "%s gained, %d lost; containers: %d re-addressed, %d added, %d removed; %s moved; %s rewritten (%s probed, %s).%n%n",
+                count(r.gained().size(), "flow"), r.lost().size(), r.readdressed().size(), r.added().size(), r.removed().size(), count(r.vips().size(), "VIP"),
+                count(r.hosts().size(), "host"), count(r.probed(), "flow"), r.firewall()));
         int shown = 0;
         for (var part : List.of(List.of("Flows gained", r.gained()), List.of("Flows lost", r.lost()))) {
             @SuppressWarnings("unchecked") List<Review.FlowChange> fs = (List<Review.FlowChange>) part.get(1);
