@@ -21,9 +21,10 @@ import java.util.stream.Stream;
  *
  * <p>Flows are named, not addressed: a source container, a destination (container, VIP, a VM's gateway or
  * underlay address, an address outside the overlay) and a port, so that a container re-addressed keeps its
- * flows. Every source is probed against every destination on each port the flow allowlists of either tree
- * name beside that destination (flows, egress and VM-port elements): the allowlist names every flow it lets
- * through, so nothing that passes on either side goes unprobed.
+ * flows. The flows probed are those the allowlists of either tree name (flows, egress and VM-port elements,
+ * read back to names): meshc's rules let no new flow through that no element names, so a flow that passes
+ * on either side is among them, and the cost grows with the allowlists, not with the square of the fleet.
+ * ReviewTest holds this to the full matrix (every container to every destination and port).
  */
 public final class Review {
     /** How disruptive applying a host's new files is, mildest first (bin/meshc-apply's steps decide). */
@@ -139,23 +140,12 @@ public final class Review {
     private record Probe(String src, String dst, String proto, int port) {
     }
 
-    /** Every source of either side to every destination of either side, on the ports either side names beside it. */
+    /** The flows either side's allowlists name, by name: what could pass on either side. */
     private List<Probe> probes() {
-        Set<String> srcs = new TreeSet<>(base.containers.keySet());
-        srcs.addAll(head.containers.keySet());
-        Map<String, Set<String>> ports = new TreeMap<>();
-        for (Side s : List.of(base, head)) s.ports.forEach((d, p) -> ports.computeIfAbsent(d, k -> new TreeSet<>()).addAll(p));
-        List<Probe> out = new ArrayList<>();
-        for (String src : srcs) {
-            for (var e : ports.entrySet()) {
-                if (e.getKey().equals(src)) continue;
-                for (String pp : e.getValue()) {
-                    String[] x = pp.split(" ");
-                    out.add(new Probe(src, e.getKey(), x[0], Integer.parseInt(x[1])));
-                }
-            }
-        }
-        return out;
+        Set<Probe> all = new java.util.TreeSet<>(java.util.Comparator.comparing(Probe::src).thenComparing(Probe::dst).thenComparing(Probe::proto).thenComparingInt(Probe::port));
+        all.addAll(base.candidates);
+        all.addAll(head.candidates);
+        return List.copyOf(all);
     }
 
     // ---- per host: what applying HEAD rewrites, and how disruptive it is
@@ -282,8 +272,8 @@ public final class Review {
         final Map<String, Container> containers = new TreeMap<>();
         /** destination key -> its address here: container names, "vip A", "VM gateway", "VM underlay", outside addresses. */
         final Map<String, Integer> addrs = new TreeMap<>();
-        /** destination key -> "proto port" the allowlists name beside it. */
-        final Map<String, Set<String>> ports = new TreeMap<>();
+        /** The flows this side's allowlists name, by name. */
+        final Set<Probe> candidates = new java.util.HashSet<>();
         /** container -> its relationships (name, VIP, port, service, endpoint). */
         final Map<String, List<String[]>> rels = new TreeMap<>();
         /** "consumer service -> service:endpoint" -> its VIPs, as "address (relationship)". */
@@ -336,17 +326,20 @@ public final class Review {
                     byAddr.put(l.addr(), h.name + " gateway");
                 }
             }
+            Map<Integer, String> byContainer = new java.util.HashMap<>();
+            for (Container c : containers.values()) byContainer.put(Ip.parse(c.address()), c.name());
             for (Host h : net.hosts.values()) {
                 for (String e : h.nft.entries.values()) {
                     String[] f = e.split(" ");
+                    String src = f.length > 2 && Ip.isAddr(f[2]) ? byContainer.get(Ip.parse(f[2])) : null;
+                    if (src == null) continue;
                     switch (f[0]) {
-                        case "flows" -> { // flows element consumer . opened . backend . proto . port
-                            for (int i : new int[]{4, 6}) port(byAddr, f[i], f[8] + " " + f[10]);
-                        }
-                        case "egress", "masq" -> port(byAddr, f[4].replaceAll("/\\d+$", ""), f[6] + " " + f[8]);
+                        case "flows" -> candidate(byAddr, src, f[4], f[8], f[10]); // consumer . opened . backend . proto . port
+                        case "egress", "masq" -> candidate(byAddr, src, f[4].replaceAll("/\\d+$", ""), f[6], f[8]);
                         case "host_ports" -> {
-                            ports.computeIfAbsent(h.name + " underlay", k -> new TreeSet<>()).add(f[4] + " " + f[6]);
-                            if (addrs.containsKey(h.name + " gateway")) ports.computeIfAbsent(h.name + " gateway", k -> new TreeSet<>()).add(f[4] + " " + f[6]);
+                            for (String vm : List.of(h.name + " underlay", h.name + " gateway")) {
+                                if (addrs.containsKey(vm)) candidates.add(new Probe(src, vm, f[4], Integer.parseInt(f[6])));
+                            }
                         }
                         default -> {
                         }
@@ -355,14 +348,14 @@ public final class Review {
             }
         }
 
-        private void port(Map<Integer, String> byAddr, String addr, String port) {
+        private void candidate(Map<Integer, String> byAddr, String src, String addr, String proto, String port) {
             if (!Ip.isAddr(addr)) return;
             String key = byAddr.get(Ip.parse(addr));
             if (key == null) {
                 key = addr; // outside the overlay (egress)
                 addrs.put(key, Ip.parse(addr));
             }
-            ports.computeIfAbsent(key, k -> new TreeSet<>()).add(port);
+            if (!key.equals(src)) candidates.add(new Probe(src, key, proto, Integer.parseInt(port)));
         }
 
         Set<String> hostNames() {

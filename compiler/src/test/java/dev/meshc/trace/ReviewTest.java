@@ -132,7 +132,7 @@ class ReviewTest {
             assertFalse(c.report().changed(), e + ": " + c.report());
             assertFalse(c.report().unexpected(), e);
             assertEquals(List.of(), c.report().hosts(), e);
-            assertTrue(c.report().probed() > 10, e + ": probed " + c.report().probed());
+            assertTrue(c.report().probed() > 0, e + ": probed " + c.report().probed());
         }
     }
 
