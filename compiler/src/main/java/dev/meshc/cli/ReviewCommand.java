@@ -13,13 +13,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "review", mixinStandardHelpOptions = true,
-        description = {"Compare two output trees (directories meshc compile wrote) by behaviour, not bytes:",
-                "the flows gained and lost per relationship (replicas, VM ports, egress), each traced",
-                "on both sides; containers added, removed and re-addressed; VIPs that moved; per host,",
-                "the files rewritten and how disruptive applying them is (hitless, balancing reset,",
-                "established flows cut, device recreated).",
-                "Exit codes: 0 no behaviour change, 6 behaviour changed, 7 unexpected change (a VIP",
-                "moved), 2 usage error, 4 a tree that is not meshc's."})
+        description = {"Compare two output trees (directories meshc compile wrote) by behaviour, not",
+                "bytes: the flows gained and lost per relationship (replicas, VM ports,",
+                "egress), each traced on both sides; containers added, removed and re-",
+                "addressed; VIPs that moved; per host, the files rewritten and how disruptive",
+                "applying them is (hitless, balancing reset, established flows cut, device",
+                "recreated).",
+                "Exit codes: 0 no behaviour change, 6 behaviour changed, 7 unexpected change",
+                "(a VIP moved), 2 usage error, 4 a tree that is not meshc's."})
 final class ReviewCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BASE", description = "The output tree before the change (e.g. the approved golden/).")
     Path base;
