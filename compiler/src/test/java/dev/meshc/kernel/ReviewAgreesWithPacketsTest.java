@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * review's gained and lost flows equal what packets see: the fleet example (BASE) is applied on VMs in
  * namespaces by bin/meshc-apply and a set of flows is tried with packets; then a change (worker gains a
  * relationship to the cache, app loses its metrics relationship) is compiled (HEAD), applied the same way,
- * and the same flows tried again. The flows whose outcome changed are exactly those review reports.
+ * and the same flows tried again. The flows whose outcome changed are exactly those review reports, for
+ * nft and for iptables.
  */
 @Tag("kernel")
 class ReviewAgreesWithPacketsTest {
@@ -49,60 +50,67 @@ class ReviewAgreesWithPacketsTest {
         copy(work.resolve("out"), work.resolve("base"));
         Files.writeString(inventory, head);
         compile(inventory, work.resolve("head"));
-
-        Review.Report review = new Review(Review.read(work.resolve("base")), Review.read(work.resolve("head")), Tracer.Firewall.NFT).review();
         fleet = new Fleet(work.resolve("out"), TestSupport.root().resolve("compiler/src/test/resources/e2e/netcheck.py"), Files.createDirectories(work.resolve("logs")));
         try {
             fleet.startVms();
-            fleet.applyAll();
-            for (String vm : fleet.vms.keySet()) fleet.startNetworkd(vm);
-            fleet.place(s -> PORTS.containsKey(s) ? List.of(Integer.parseInt(PORTS.get(s).substring(4))) : List.of());
-            // The flows tried: from each source to every other container on its service's port, and to every VIP either side gives it.
-            Map<String, String[]> flows = new TreeMap<>(); // "src dst proto port" -> {src, address, proto, port}
-            for (Path tree : List.of(work.resolve("base"), work.resolve("head"))) {
-                for (String src : SOURCES) {
-                    for (var c : fleet.containers.values()) {
-                        if (!c.name().equals(src) && PORTS.containsKey(c.service())) {
-                            String[] pp = PORTS.get(c.service()).split(" ");
-                            flows.put(src + " " + c.name() + " " + pp[0] + " " + pp[1], new String[]{src, c.address(), pp[0], pp[1]});
-                        }
+            for (String fw : List.of("nft", "iptables")) {
+                Review.Report review = new Review(Review.read(work.resolve("base")), Review.read(work.resolve("head")),
+                        fw.equals("nft") ? Tracer.Firewall.NFT : Tracer.Firewall.IPTABLES).review();
+                fleet.firewall = fw;
+                Set<String> before = null, after = null;
+                Map<String, String[]> flows = null;
+                for (String tree : List.of("base", "head")) {
+                    copy(work.resolve(tree), work.resolve("out"));
+                    fleet.readOutput();
+                    fleet.applyAll();
+                    for (String vm : fleet.vms.keySet()) {
+                        fleet.stopNetworkd(vm);
+                        fleet.startNetworkd(vm);
                     }
-                    var rels = Fleet.JSON.readTree(Files.readAllBytes(tree.resolve("hosts").resolve(fleet.containers.get(src).vm()).resolve("containers/" + src + "/relationships.json")));
-                    for (var rel : rels.properties()) {
-                        for (var b : rel.getValue()) {
-                            String ip = b.get("ip").asString(), port = b.get("port").asString();
-                            String proto = PORTS.get(b.get("service").asString()).substring(0, 3);
-                            flows.put(src + " vip " + ip + " " + proto + " " + port, new String[]{src, ip, proto, port});
-                        }
-                    }
+                    fleet.place(s -> PORTS.containsKey(s) ? List.of(Integer.parseInt(PORTS.get(s).substring(4))) : List.of());
+                    if (flows == null) flows = flows(work);
+                    if (tree.equals("base")) before = reached(flows);
+                    else after = reached(flows);
                 }
+                assertTrue(before.size() >= 10 && before.size() < flows.size(), fw + ": BASE delivers some of the flows tried and refuses others: " + before);
+                Set<String> gained = new TreeSet<>(after), lost = new TreeSet<>(before);
+                gained.removeAll(before);
+                lost.removeAll(after);
+                Set<String> reviewGained = keys(review.gained()), reviewLost = keys(review.lost());
+                assertTrue(flows.keySet().containsAll(reviewGained) && flows.keySet().containsAll(reviewLost),
+                        fw + ": every flow review reports was tried: " + reviewGained + " " + reviewLost);
+                assertEquals(reviewGained, gained, fw + ": gained, review against packets");
+                assertEquals(reviewLost, lost, fw + ": lost, review against packets");
+                assertEquals(3, gained.size(), fw + ": worker-1 reaches the cache VIP, cache-1 and cache-2: " + gained);
+                assertEquals(4, lost.size(), fw + ": app-1 and app-2 lose the metrics VIP and stats-1: " + lost);
             }
-            Set<String> before = reached(flows);
-            assertTrue(before.size() >= 10 && before.size() < flows.size(), "BASE delivers some of the flows tried and refuses others: " + before);
-
-            copy(work.resolve("head"), work.resolve("out"));
-            fleet.readOutput();
-            fleet.applyAll();
-            for (String vm : fleet.vms.keySet()) {
-                fleet.stopNetworkd(vm);
-                fleet.startNetworkd(vm);
-            }
-            fleet.place(s -> PORTS.containsKey(s) ? List.of(Integer.parseInt(PORTS.get(s).substring(4))) : List.of());
-            Set<String> after = reached(flows);
-
-            Set<String> gained = new TreeSet<>(after), lost = new TreeSet<>(before);
-            gained.removeAll(before);
-            lost.removeAll(after);
-            Set<String> reviewGained = keys(review.gained()), reviewLost = keys(review.lost());
-            assertTrue(flows.keySet().containsAll(reviewGained) && flows.keySet().containsAll(reviewLost),
-                    "every flow review reports was tried: " + reviewGained + " " + reviewLost);
-            assertEquals(reviewGained, gained, "gained: review against packets");
-            assertEquals(reviewLost, lost, "lost: review against packets");
-            assertEquals(3, gained.size(), "worker-1 reaches the cache VIP, cache-1 and cache-2: " + gained);
-            assertEquals(4, lost.size(), "app-1 and app-2 lose the metrics VIP and stats-1: " + lost);
         } finally {
             fleet.close();
         }
+    }
+
+    /** The flows tried: from each source to every other container on its service's port, and to every VIP either tree gives it. */
+    Map<String, String[]> flows(Path work) throws IOException {
+        Map<String, String[]> flows = new TreeMap<>(); // "src dst proto port" -> {src, address, proto, port}
+        for (Path tree : List.of(work.resolve("base"), work.resolve("head"))) {
+            for (String src : SOURCES) {
+                for (var c : fleet.containers.values()) {
+                    if (!c.name().equals(src) && PORTS.containsKey(c.service())) {
+                        String[] pp = PORTS.get(c.service()).split(" ");
+                        flows.put(src + " " + c.name() + " " + pp[0] + " " + pp[1], new String[]{src, c.address(), pp[0], pp[1]});
+                    }
+                }
+                var rels = Fleet.JSON.readTree(Files.readAllBytes(tree.resolve("hosts").resolve(fleet.containers.get(src).vm()).resolve("containers/" + src + "/relationships.json")));
+                for (var rel : rels.properties()) {
+                    for (var b : rel.getValue()) {
+                        String ip = b.get("ip").asString(), port = b.get("port").asString();
+                        String proto = PORTS.get(b.get("service").asString()).substring(0, 3);
+                        flows.put(src + " vip " + ip + " " + proto + " " + port, new String[]{src, ip, proto, port});
+                    }
+                }
+            }
+        }
+        return flows;
     }
 
     /** The flows some packet of which gets an answer. */
