@@ -42,6 +42,8 @@ final class ReviewCommand implements Callable<Integer> {
 
     /** Witness traces printed in full (text: the first flow; markdown: folded, the first ten; json: all); the others show the hop that decided each side. */
     static final int TEXT_WITNESSES = 1, MARKDOWN_WITNESSES = 10;
+    /** Flow rows per markdown table: a pull-request comment holds at most 65,536 characters; json has them all. */
+    static final int MARKDOWN_ROWS = 100;
 
     @Override
     public Integer call() throws Exception {
@@ -170,7 +172,12 @@ final class ReviewCommand implements Callable<Integer> {
             @SuppressWarnings("unchecked") List<Review.FlowChange> fs = (List<Review.FlowChange>) part.get(1);
             if (fs.isEmpty()) continue;
             sb.append("#### ").append(part.get(0)).append("\n\n| relationship | flow | base | head |\n|---|---|---|---|\n");
+            int rows = 0;
             for (Review.FlowChange c : sorted(fs)) {
+                if (rows++ == MARKDOWN_ROWS) {
+                    sb.append("| … | ").append(fs.size() - MARKDOWN_ROWS).append(" more (`--format json` lists them all) | | |\n");
+                    break;
+                }
                 sb.append("| ").append(md(c.flow().group())).append(" | `").append(flowLine(c)).append("` | ").append(md(verdict(c.base(), absent(c, true))))
                         .append(" | ").append(md(verdict(c.head(), absent(c, false)))).append(" |\n");
             }

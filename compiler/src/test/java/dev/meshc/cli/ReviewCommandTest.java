@@ -85,4 +85,17 @@ class ReviewCommandTest {
         assertFalse(r.err().contains("Exception"), r.err());
         assertEquals(ExitCode.USAGE, meshc("review", base.toString(), base.toString(), "--format", "yaml").code());
     }
+
+    @Test
+    void aLargeChangeFitsAPullRequestComment() {
+        java.util.List<dev.meshc.trace.Review.FlowChange> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            many.add(new dev.meshc.trace.Review.FlowChange(new dev.meshc.trace.Review.Flow("a -> b:api (tcp/80, b)", "a-" + i, "b-1", "tcp", 80), "10.0.0.1", "10.0.0.1", null, null));
+        }
+        var r = new dev.meshc.trace.Review.Report("nft", many, java.util.List.of(), java.util.List.of(), java.util.List.of(), java.util.List.of(), java.util.List.of(), java.util.List.of(), 150);
+        String md = ReviewCommand.markdown(r);
+        assertTrue(md.contains("| … | 50 more (`--format json` lists them all) | | |"), md);
+        assertTrue(md.length() < 65_536, "a comment holds 65,536 characters: " + md.length());
+        assertEquals(150, ReviewCommand.json(r).split("\"group\"", -1).length - 1, "json lists every flow");
+    }
 }
