@@ -254,7 +254,7 @@ final class ReviewCommand implements Callable<Integer> {
         String sep = "\n";
         for (Review.HostChange h : r.hosts()) {
             sb.append(sep).append("  {\"host\": ").append(TraceCommand.q(h.host())).append(", \"disruption\": ").append(TraceCommand.q(h.disruption().name().toLowerCase(Locale.ROOT).replace('_', '-')))
-                    .append(", \"reasons\": ").append(strings(h.reasons())).append(", \"files\": ").append(strings(h.files())).append('}');
+                    .append(", \"settings_changed\": ").append(h.settings()).append(", \"reasons\": ").append(strings(h.reasons())).append(", \"files\": ").append(strings(h.files())).append('}');
             sep = ",\n";
         }
         return sb.append(r.hosts().isEmpty() ? "]}" : "\n]}").append('\n').toString();

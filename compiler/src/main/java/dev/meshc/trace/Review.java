@@ -59,8 +59,11 @@ public final class Review {
     public record VipChange(String binding, List<String> base, List<String> head) {
     }
 
-    /** One host's rewritten files (relative to hosts/VM/, "+" added, "-" removed), the worst disruption and why. */
-    public record HostChange(String host, List<String> files, Disruption disruption, List<String> reasons) {
+    /**
+     * One host's rewritten files (relative to hosts/VM/, "+" added, "-" removed), the worst disruption and why;
+     * {@code settings}: a kernel setting changes (an MTU, sysctl), which no flow shows but packets feel.
+     */
+    public record HostChange(String host, List<String> files, Disruption disruption, List<String> reasons, boolean settings) {
     }
 
     public record Report(String firewall, List<FlowChange> gained, List<FlowChange> lost, List<Container> added, List<Container> removed,
@@ -73,7 +76,7 @@ public final class Review {
         /** Anything beyond a hitless rewrite: flows, containers, VIPs, or a host whose apply disturbs traffic. */
         public boolean changed() {
             return !gained.isEmpty() || !lost.isEmpty() || !added.isEmpty() || !removed.isEmpty() || !readdressed.isEmpty() || !vips.isEmpty()
-                    || hosts.stream().anyMatch(h -> h.disruption() != Disruption.HITLESS || h.reasons().stream().anyMatch(r -> r.contains("MTU")));
+                    || hosts.stream().anyMatch(h -> h.disruption() != Disruption.HITLESS || h.settings());
         }
     }
 
@@ -169,17 +172,18 @@ public final class Review {
         Host hb = base.net.hosts.get(vm), hh = head.net.hosts.get(vm);
         List<String> reasons = new ArrayList<>();
         Disruption[] worst = {Disruption.HITLESS};
+        boolean[] settings = {false};
         java.util.function.BiConsumer<Disruption, String> why = (d, r) -> {
             reasons.add(d.label + ": " + r);
             if (d.compareTo(worst[0]) > 0) worst[0] = d;
         };
         if (hb == null) {
             why.accept(Disruption.HITLESS, "a new VM: its first apply");
-            return new HostChange(vm, files, worst[0], reasons);
+            return new HostChange(vm, files, worst[0], reasons, false);
         }
         if (hh == null) {
             why.accept(Disruption.FLOWS_CUT, "the VM leaves the overlay: its tunnel, routes and rules are no longer kept");
-            return new HostChange(vm, files, worst[0], reasons);
+            return new HostChange(vm, files, worst[0], reasons, false);
         }
         // The tunnel: bin/meshc-apply recreates it when its alias (the parameters a live device cannot change) differs.
         String lb = base.text(dir + "ip/links.batch"), lh = head.text(dir + "ip/links.batch");
@@ -191,11 +195,21 @@ public final class Review {
                     + "): tunnelled flows pause while it is");
         }
         String mb = find(MTU, lb, 2), mh = find(MTU, lh, 2);
-        if (!mb.equals(mh)) why.accept(Disruption.HITLESS, "tunnel MTU " + mb + " -> " + mh + ", set on the live device");
+        if (!mb.equals(mh)) {
+            why.accept(Disruption.HITLESS, "tunnel MTU " + mb + " -> " + mh + ", set on the live device");
+            settings[0] = true;
+        }
         Set<String> vb = new TreeSet<>(), vh = new TreeSet<>();
         collect(MTU, base.text(dir + "ip/containers.batch"), 2, vb);
         collect(MTU, head.text(dir + "ip/containers.batch"), 2, vh);
-        if (!vb.isEmpty() && !vh.isEmpty() && !vb.equals(vh)) why.accept(Disruption.HITLESS, "container veth MTU " + String.join(",", vb) + " -> " + String.join(",", vh) + ", set on the live devices");
+        if (!vb.isEmpty() && !vh.isEmpty() && !vb.equals(vh)) {
+            why.accept(Disruption.HITLESS, "container veth MTU " + String.join(",", vb) + " -> " + String.join(",", vh) + ", set on the live devices");
+            settings[0] = true;
+        }
+        if (files.contains("sysctl/90-meshc.conf")) {
+            why.accept(Disruption.HITLESS, "kernel settings (sysctl/90-meshc.conf) changed");
+            settings[0] = true;
+        }
         // Balancing: a VIP chain whose backend set changes spreads new flows anew.
         Map<String, List<String>> db = dnat(hb.nft), dh = dnat(hh.nft);
         for (var e : db.entrySet()) {
@@ -230,7 +244,7 @@ public final class Review {
             }
         }
         if (reasons.isEmpty()) why.accept(Disruption.HITLESS, "rewritten without a change the kernel sees (nft -f and iptables-restore replace meshc's rules in one transaction)");
-        return new HostChange(vm, files, worst[0], reasons);
+        return new HostChange(vm, files, worst[0], reasons, settings[0]);
     }
 
     private static String find(Pattern p, String text, int group) {
