@@ -80,8 +80,17 @@ public final class Review {
         }
     }
 
-    /** Reads an output tree meshc compile wrote: every file but the hidden ones, by path relative to the tree. */
+    /** Reads an output tree meshc compile wrote, for an evaluation of the nft render. */
     public static Map<String, byte[]> read(Path dir) throws IOException, TraceError {
+        return read(dir, Tracer.Firewall.NFT);
+    }
+
+    /**
+     * Reads an output tree meshc compile wrote: every file but the hidden ones, by path relative to the tree.
+     * A file review does not evaluate (the other firewall's rules, the apps' environment files, scripts) is held
+     * as its SHA-256 only: it is compared with the other tree's, never read. At fleet M that is half the bytes.
+     */
+    public static Map<String, byte[]> read(Path dir, Tracer.Firewall fw) throws IOException, TraceError {
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) throw new TraceError(dir.toString(), 0, "no manifest.json: not an output tree of meshc compile");
         if (!Files.isDirectory(dir.resolve("hosts"))) throw new TraceError(dir.toString(), 0, "no hosts/ directory: not an output tree of meshc compile");
         Map<String, byte[]> files = new TreeMap<>();
@@ -89,11 +98,31 @@ public final class Review {
             for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile).sorted()::iterator) {
                 String rel = dir.relativize(p).toString().replace('\\', '/');
                 if (rel.startsWith(".") || rel.contains("/.")) continue; // .meshc-hosts, .meshc-lock, temp files
-                files.put(rel, Files.readAllBytes(p));
+                byte[] b = Files.readAllBytes(p);
+                files.put(rel, evaluated(rel, fw) ? b : digest(b));
             }
         }
         return files;
     }
+
+    private static final Pattern EVALUATED = Pattern.compile("hosts/[^/]+/(nftables/meshc\\.nft|ip/[^/]+\\.batch|systemd-network/[^/]+\\.network"
+            + "|containers/[^/]+/(network|relationships)\\.json|conntrack/flows)");
+
+    private static boolean evaluated(String path, Tracer.Firewall fw) {
+        return EVALUATED.matcher(path).matches() || fw == Tracer.Firewall.IPTABLES && path.matches("hosts/[^/]+/iptables/rules\\.v4");
+    }
+
+    private static byte[] digest(byte[] b) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every Java runtime has SHA-256
+        }
+    }
+
+    /** What an nft evaluation reads in place of rules.v4 (Network reads both firewalls; only one is traced). */
+    private static final byte[] NO_IPTABLES = String.join("\n", "*filter", ":MESHC-GUARD - [0:0]", ":MESHC-DNAT - [0:0]", ":MESHC-SNAT - [0:0]",
+            ":MESHC-INPUT - [0:0]", ":MESHC-FORWARD - [0:0]", "COMMIT", "").getBytes(StandardCharsets.UTF_8);
 
     private final Side base;
     private final Side head;
@@ -299,7 +328,12 @@ public final class Review {
 
         Side(Map<String, byte[]> files, Tracer.Firewall fw) throws TraceError {
             this.files = files;
-            this.net = Network.of(files);
+            Map<String, byte[]> read = files;
+            if (fw == Tracer.Firewall.NFT) { // the iptables render is not traced: parsing it would double the cost
+                read = new TreeMap<>(files);
+                for (String p : files.keySet()) if (p.matches("hosts/[^/]+/iptables/rules\\.v4")) read.put(p, NO_IPTABLES);
+            }
+            this.net = Network.of(read);
             this.tracer = new Tracer(net, fw);
             for (String p : files.keySet()) {
                 Matcher m = NETWORK.matcher(p);
