@@ -80,15 +80,11 @@ public final class Review {
         }
     }
 
-    /** Reads an output tree meshc compile wrote, for an evaluation of the nft render. */
-    public static Map<String, byte[]> read(Path dir) throws IOException, TraceError {
-        return read(dir, Tracer.Firewall.NFT);
-    }
-
     /**
      * Reads an output tree meshc compile wrote: every file but the hidden ones, by path relative to the tree.
      * A file review does not evaluate (the other firewall's rules, the apps' environment files, scripts) is held
      * as its SHA-256 only: it is compared with the other tree's, never read. At fleet M that is half the bytes.
+     * Review the result with the same {@code fw}: under the other, that firewall's rules are a digest.
      */
     public static Map<String, byte[]> read(Path dir, Tracer.Firewall fw) throws IOException, TraceError {
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) throw new TraceError(dir.toString(), 0, "no manifest.json: not an output tree of meshc compile");

@@ -54,8 +54,8 @@ class ReviewAgreesWithPacketsTest {
         try {
             fleet.startVms();
             for (String fw : List.of("nft", "iptables")) {
-                Review.Report review = new Review(Review.read(work.resolve("base")), Review.read(work.resolve("head")),
-                        fw.equals("nft") ? Tracer.Firewall.NFT : Tracer.Firewall.IPTABLES).review();
+                Tracer.Firewall firewall = fw.equals("nft") ? Tracer.Firewall.NFT : Tracer.Firewall.IPTABLES;
+                Review.Report review = new Review(Review.read(work.resolve("base"), firewall), Review.read(work.resolve("head"), firewall), firewall).review();
                 fleet.firewall = fw;
                 Set<String> before = null, after = null;
                 Map<String, String[]> flows = null;
