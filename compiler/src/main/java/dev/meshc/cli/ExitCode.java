@@ -12,6 +12,10 @@ public final class ExitCode {
     public static final int IO = 4;
     /** trace: the flow is not delivered (the verdict names why); verify: the files' reachability differs from the inventory's intent. */
     public static final int NOT_DELIVERED = 5;
+    /** review: the two trees behave differently (flows, containers, balancing, a disruptive apply). */
+    public static final int CHANGED = 6;
+    /** review: a change of a kind that breaks applications (a VIP moved). */
+    public static final int UNEXPECTED_CHANGE = 7;
     /** A bug in meshc: never expected; the message asks for a report. */
     public static final int INTERNAL = 70;
 
@@ -32,6 +36,8 @@ public final class ExitCode {
         m.put(DRIFT, "drift (check found differences, or --locked would change the lock)");
         m.put(IO, "I/O failure");
         m.put(NOT_DELIVERED, "not delivered (trace), or the files reach other than the inventory allows (verify)");
+        m.put(CHANGED, "behaviour changed (review: flows, containers, balancing, or an apply that disturbs traffic)");
+        m.put(UNEXPECTED_CHANGE, "unexpected change (review: a VIP moved)");
         m.put(INTERNAL, "a bug in meshc (never expected; please report it)");
         return java.util.Collections.unmodifiableMap(m);
     }
