@@ -51,6 +51,6 @@ final class Ip {
     static boolean isPrefix(String s) {
         int slash = s.indexOf('/');
         if (slash < 0) return isAddr(s);
-        return isAddr(s.substring(0, slash)) && s.substring(slash + 1).matches("\\d{1,2}") && Integer.parseInt(s.substring(slash + 1)) <= 32;
+        return isAddr(s.substring(0, slash)) && Re.matches(s.substring(slash + 1), "\\d{1,2}") && Integer.parseInt(s.substring(slash + 1)) <= 32;
     }
 }

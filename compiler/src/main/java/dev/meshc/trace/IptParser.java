@@ -38,11 +38,11 @@ final class IptParser {
             String l = lines[k].trim();
             if (l.isEmpty() || l.startsWith("#")) continue;
             Matcher m;
-            if ((m = Pattern.compile("\\*(raw|nat|filter)").matcher(l)).matches()) {
+            if ((m = Re.of("\\*(raw|nat|filter)").matcher(l)).matches()) {
                 table = m.group(1);
             } else if (l.equals("COMMIT")) {
                 table = null;
-            } else if ((m = Pattern.compile(":(MESHC-[A-Z0-9-]+) - \\[0:0\\]").matcher(l)).matches()) {
+            } else if ((m = Re.of(":(MESHC-[A-Z0-9-]+) - \\[0:0\\]").matcher(l)).matches()) {
                 if (table == null) throw err("chain outside a table", l);
                 rs.chainLines.put(m.group(1), ln);
                 rs.chains.putIfAbsent(m.group(1), new ArrayList<>());
@@ -80,12 +80,12 @@ final class IptParser {
 
     private static List<String> tokens(String l) {
         List<String> out = new ArrayList<>();
-        Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(l);
+        Matcher m = Re.of("\"([^\"]*)\"|(\\S+)").matcher(l);
         while (m.find()) out.add(m.group(1) != null ? m.group(1) : m.group(2));
         return out;
     }
 
-    private static final Pattern U32 = Pattern.compile("0>>22&0x3C@(\\d+)(?:>>(\\d+))?(?:&(0x[0-9a-fA-F]+))?=(0x[0-9a-fA-F]+|\\d+)");
+    private static final Pattern U32 = Re.of("0>>22&0x3C@(\\d+)(?:>>(\\d+))?(?:&(0x[0-9a-fA-F]+))?=(0x[0-9a-fA-F]+|\\d+)");
 
     private void rule(String l) throws TraceError {
         List<String> t = tokens(l);
@@ -223,7 +223,7 @@ final class IptParser {
 
 
     private int port(String a, String l) throws TraceError {
-        if (a == null || !a.matches("\\d{1,5}") || Integer.parseInt(a) > 65535) throw err("bad port", l);
+        if (a == null || !Re.matches(a, "\\d{1,5}") || Integer.parseInt(a) > 65535) throw err("bad port", l);
         return Integer.parseInt(a);
     }
 

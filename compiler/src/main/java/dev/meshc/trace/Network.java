@@ -12,11 +12,14 @@ import java.util.stream.Stream;
 
 /** Every host of an output tree, read from the files' bytes (paths relative to the tree: hosts/vm/...). */
 public final class Network {
+    private static final Pattern NFT_PATH = Pattern.compile("hosts/([^/]+)/nftables/meshc\\.nft");
+    private static final Pattern ADDRESS = Pattern.compile("\"address\": \"([0-9.]+)\"");
+    private static final Pattern HOST_INTERFACE = Pattern.compile("\"host_interface\": \"([A-Za-z0-9_.-]+)\"");
     final Map<String, Host> hosts = new TreeMap<>();
-    final Map<String, byte[]> files;
+    final java.util.NavigableMap<String, byte[]> files;
 
     private Network(Map<String, byte[]> files) {
-        this.files = files;
+        this.files = files instanceof java.util.NavigableMap<String, byte[]> n ? n : new TreeMap<>(files);
     }
 
     /** Reads an output directory (only hosts/ is needed). */
@@ -35,7 +38,7 @@ public final class Network {
     public static Network of(Map<String, byte[]> files) throws TraceError {
         Network n = new Network(files);
         for (String path : files.keySet()) {
-            Matcher m = Pattern.compile("hosts/([^/]+)/nftables/meshc\\.nft").matcher(path);
+            Matcher m = NFT_PATH.matcher(path);
             if (m.matches()) n.hosts.put(m.group(1), new Host(m.group(1)));
         }
         if (n.hosts.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
@@ -68,18 +71,19 @@ public final class Network {
         h.batch("ip/neighbors.batch", text(h.dir + "ip/neighbors.batch", true));
         h.batch("ip/fdb.batch", text(h.dir + "ip/fdb.batch", false));
         Pattern nd = Pattern.compile("hosts/" + Pattern.quote(h.name) + "/(systemd-network/[^/]+\\.network)");
-        for (String path : files.keySet()) {
+        java.util.Set<String> own = files.subMap(h.dir, h.dir + Character.MAX_VALUE).keySet(); // this host's files only
+        for (String path : own) {
             Matcher m = nd.matcher(path);
             if (m.matches()) h.networkd(m.group(1), text(path, true));
         }
         if (h.tunnel == null) throw new TraceError(h.dir + "ip/links.batch", 0, "no tunnel device");
         Pattern net = Pattern.compile("hosts/" + Pattern.quote(h.name) + "/containers/([^/]+)/network\\.json");
-        for (String path : files.keySet()) {
+        for (String path : own) {
             Matcher m = net.matcher(path);
             if (!m.matches()) continue;
             String json = text(path, true);
-            Matcher a = Pattern.compile("\"address\": \"([0-9.]+)\"").matcher(json);
-            Matcher v = Pattern.compile("\"host_interface\": \"([A-Za-z0-9_.-]+)\"").matcher(json);
+            Matcher a = ADDRESS.matcher(json);
+            Matcher v = HOST_INTERFACE.matcher(json);
             if (!a.find() || !v.find() || !Ip.isAddr(a.group(1))) throw new TraceError(path, 0, "no address or host_interface");
             h.containers.put(m.group(1), new Host.Container(m.group(1), Ip.parse(a.group(1)), v.group(1)));
         }

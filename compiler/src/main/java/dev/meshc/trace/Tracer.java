@@ -261,7 +261,7 @@ public final class Tracer {
 
     private String findUnderlayInterface(Host peer) {
         for (Rule r : rs(peer).chains.getOrDefault(fw == Firewall.NFT ? "tunnel_in" : "MESHC-TUNNEL-IN", List.of())) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:iifname != \"|! -i )([A-Za-z0-9_.-]+)").matcher(r.text());
+            java.util.regex.Matcher m = Re.of("(?:iifname != \"|! -i )([A-Za-z0-9_.-]+)").matcher(r.text());
             if (m.find()) return m.group(1);
         }
         return "eth0";
