@@ -32,11 +32,12 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
-        Network net = EmittedFiles.network(r, out, common);
-        if (net == null) return ExitCode.IO;
         Verifier.Report rep;
         try {
+            Network net = EmittedFiles.lazy(r.plan().orElseThrow(), out, null);
+            if (net.hostNames().isEmpty()) throw new TraceError(out + "/hosts/", 0, "no host has nftables/meshc.nft: not a meshc output tree");
             rep = new Verifier(r.plan().orElseThrow(), net).verify();
+            dev.meshc.diag.Timings.mark("verify");
         } catch (TraceError e) {
             Main.err().println("meshc: cannot evaluate: " + e.getMessage());
             return ExitCode.IO;

@@ -19,13 +19,15 @@ final class Host {
     }
     record Fdb(String mac, int dst, long vni, String file, int line) {
     }
-    record Container(String name, int addr, String veth) {
+    record Container(String name, int addr, String veth, String vm) {
     }
     final List<Route> routes = new ArrayList<>();
     final List<Local> locals = new ArrayList<>();
     final List<Neighbor> neighbors = new ArrayList<>();
     final List<Fdb> fdb = new ArrayList<>();
     final Map<String, Container> containers = new TreeMap<>();
+    /** The host's files (for the containers' hosts files). */
+    Map<String, byte[]> files = Map.of();
     String tunnel; // meshc-vx | meshc-gre
     String encapsulation;
     int underlay;

@@ -213,7 +213,15 @@ final class IptParser {
         }
         if (v == null) throw err("rule without -j", l);
         if (probability != 1 && v.kind() != Rule.Kind.DNAT) throw err("statistic outside a DNAT branch", l);
-        rs.add(chain, new Rule(file, ln, l, List.copyOf(ms), v));
+        Rule rule = new Rule(file, ln, l, List.copyOf(ms), v);
+        rs.add(chain, rule);
+        if (chain.equals("MESHC-FLOWS")) {
+            java.util.regex.Matcher f = FLOW.matcher(l);
+            if (f.matches() && Ip.isAddr(f.group(2)) && Ip.isAddr(f.group(3)) && Ip.isAddr(f.group(4))) {
+                rs.index(chain, IptParser::flowKey, f.group(1) + " " + Ip.parse(f.group(2)) + " " + Ip.parse(f.group(3)) + " " + Ip.parse(f.group(4))
+                        + " " + Integer.parseInt(f.group(5)), rule);
+            }
+        }
         if (chain.equals("MESHC-FLOWS") || chain.equals("MESHC-EGRESS") || chain.equals("MESHC-CONTAINER-IN") && v.kind() == Rule.Kind.ACCEPT && l.contains(" -s ")
                 || chain.equals("MESHC-SNAT") || chain.equals("MESHC-DNAT") && l.contains(" -s ")
                 || chain.startsWith("MESHC-T-") || chain.equals("MESHC-TO-MESHC") && l.contains("--ctorigsrc")) {
@@ -221,6 +229,14 @@ final class IptParser {
         }
     }
 
+
+    /** A per-flow rule exactly as meshc writes it: indexed by its conntrack tuple. */
+    private static final Pattern FLOW = Pattern.compile("-A MESHC-FLOWS -m conntrack --ctproto (tcp|udp) --ctorigsrc (\\S+) --ctorigdst (\\S+)"
+            + " --ctreplsrc (\\S+) --ctorigdstport (\\d{1,5}) -j ACCEPT");
+
+    private static Object flowKey(Pkt p) {
+        return p.proto + " " + p.ctOrigSrc + " " + p.ctOrigDst + " " + p.ctReplSrc + " " + p.dport;
+    }
 
     private int port(String a, String l) throws TraceError {
         if (a == null || !Re.matches(a, "\\d{1,5}") || Integer.parseInt(a) > 65535) throw err("bad port", l);

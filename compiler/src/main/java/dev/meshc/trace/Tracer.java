@@ -236,7 +236,7 @@ public final class Tracer {
      * its VNI and port) carrying an inner packet from {@code innerSrc}: the tunnel filter on its own.
      */
     public boolean tunnelAccepts(String receiver, String sender, String innerSrc) throws TraceError {
-        Host peer = net.hosts.get(receiver), h = net.hosts.get(sender);
+        Host peer = net.host(receiver), h = net.host(sender);
         Pkt inner = new Pkt();
         inner.src = Ip.parse(innerSrc);
         inner.dst = peer.underlay;

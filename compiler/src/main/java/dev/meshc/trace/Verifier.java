@@ -93,8 +93,7 @@ public final class Verifier {
         Tracer nft = new Tracer(net, Tracer.Firewall.NFT), ipt = new Tracer(net, Tracer.Firewall.IPTABLES);
         List<Tracer> both = List.of(nft, ipt);
         // 0. The two renders of routes, neighbours and FDB (systemd-networkd, ip -batch) say the same.
-        Map<String, String> nd = new TreeMap<>(net.networkdDifferences());
-        nd.keySet().removeIf(k -> !inScope(k.substring(0, k.indexOf(':'))));
+        Map<String, String> nd = net.networkdDifferences(scope);
         for (var e : nd.entrySet()) findings.add(new Finding("networkd-differs", e.getValue() + ": " + e.getKey(), null));
         rows.add(new Row("systemd-network/ and ip/*.batch state the same routes, neighbours and FDB", scope.size(), "hosts", nd.isEmpty()));
         // 0b. The tunnel filter: each VM accepts from each peer exactly that peer's overlay subnet as inner source.
@@ -147,7 +146,7 @@ public final class Verifier {
         boolean okData = true;
         Set<String> witnessed = new HashSet<>();
         for (String vm : scope) {
-            Host h = net.hosts.get(vm);
+            Host h = net.host(vm);
             Map<String, Flow> want = expected.getOrDefault(vm, Map.of());
             for (Tracer t : both) {
                 Ruleset rs = t == nft ? h.nft : h.ipt;
@@ -456,7 +455,7 @@ public final class Verifier {
      * elsewhere, every VIP, its VM and one other, egress prefixes, an outside address, and the addresses its
      * own host's elements name beside it.
      */
-    private Set<Integer> destinations(ContainerPlan c) {
+    private Set<Integer> destinations(ContainerPlan c) throws TraceError {
         Set<Integer> d = new LinkedHashSet<>();
         Set<String> related = new HashSet<>();
         related.add(c.service());
@@ -485,7 +484,7 @@ public final class Verifier {
         for (Service s : plan.inventory().services().values()) for (Egress e : s.egress().values()) if (!e.toVm()) d.add(e.to().network());
         d.add(Ip.parse("192.0.2.1")); // an address outside everything (TEST-NET-1)
         String self = Ip.str(c.address());
-        Host h = net.hosts.get(c.vm());
+        Host h = net.host(c.vm());
         if (h != null) for (String k : h.nft.entries.values()) {
             if (!k.contains(self)) continue;
             java.util.regex.Matcher m = Ip.ADDR.matcher(k);
@@ -499,7 +498,7 @@ public final class Verifier {
      * ports the files name beside that address, and for every destination the egress ports and one port
      * no endpoint of the destination uses ({@code other} holds what addresses without their own get).
      */
-    private Map<Integer, Set<String>> ports(Set<String> other) {
+    private Map<Integer, Set<String>> ports(Set<String> other) throws TraceError {
         Set<String> all = new TreeSet<>();
         for (Service s : plan.inventory().services().values()) {
             for (var e : s.endpoints().values()) all.add(e.protocol().id() + " " + e.port());
@@ -514,7 +513,7 @@ public final class Verifier {
         for (var bs : plan.bindings().values()) for (Binding b : bs.values()) {
             out.computeIfAbsent(b.vip(), k -> new TreeSet<>(other)).add(b.protocol().id() + " " + b.port());
         }
-        for (String vm : scope) for (String k : net.hosts.get(vm).nft.entries.values()) {
+        for (String vm : scope) for (String k : net.host(vm).nft.entries.values()) {
             java.util.regex.Matcher pm = Re.of("(tcp|udp) \\. (\\d+)").matcher(k);
             if (!pm.find()) continue;
             String port = pm.group(1) + " " + Integer.parseInt(pm.group(2));
