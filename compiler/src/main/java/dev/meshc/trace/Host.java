@@ -59,7 +59,15 @@ final class Host {
             String l = lines[k].trim();
             int ln = k + 1;
             if (l.isEmpty() || l.startsWith("#")) continue;
-            Matcher m;
+            Matcher m = null;
+            if (l.startsWith("route replace ") && l.contains(" via ")) { // the bulk of the file: one per peer
+                if ((m = Re.of("route replace " + P + " via " + A + " dev " + DEV + " onlink proto 252").matcher(l)).matches()) {
+                    routes.add(new Route(Ip.Prefix.parse(m.group(1)), false, m.group(3), Ip.parse(m.group(2)), file, ln));
+                    batchFacts.put("route " + m.group(1) + " via " + m.group(2) + " dev " + m.group(3), file + ":" + ln);
+                    continue;
+                }
+                throw new TraceError(file, ln, "'" + l + "' is not meshc's ip -batch grammar");
+            }
             if ((m = Re.of("address replace " + A + "/32 dev " + DEV).matcher(l)).matches()) {
                 locals.add(new Local(Ip.parse(m.group(1)), m.group(2), file, ln));
                 batchFacts.put("address " + m.group(1) + " dev " + m.group(2), file + ":" + ln);
@@ -102,6 +110,17 @@ final class Host {
             "LinkLocalAddressing", "IPv6AcceptRA", "Type", "Destination", "Gateway", "GatewayOnLink", "Scope", "LinkLayerAddress",
             "MACAddress", "VNI", "Unmanaged");
 
+    /** {@code KEY=VALUE} with a known key and a value without spaces (the regex {@code ([A-Za-z0-9]+)=(\\S+)}, by hand). */
+    private static boolean keyValue(String l, Map<String, String> into) {
+        int eq = l.indexOf('=');
+        if (eq <= 0 || eq == l.length() - 1) return false;
+        String key = l.substring(0, eq), value = l.substring(eq + 1);
+        if (!NETWORKD_KEYS.contains(key)) return false;
+        for (int i = 0; i < value.length(); i++) if (Character.isWhitespace(value.charAt(i))) return false;
+        into.put(key, value);
+        return true;
+    }
+
     /** A systemd-networkd .network file as meshc writes it: its routes, neighbours and FDB entries become facts. */
     void networkd(String rel, String text) throws TraceError {
         String file = dir + rel;
@@ -119,8 +138,8 @@ final class Host {
                 section = m.group(1);
                 cur = new java.util.LinkedHashMap<>();
                 start = k + 1;
-            } else if ((m = Re.of("([A-Za-z0-9]+)=(\\S+)").matcher(l)).matches() && section != null && NETWORKD_KEYS.contains(m.group(1))) {
-                cur.put(m.group(1), m.group(2));
+            } else if (section != null && keyValue(l, cur)) {
+                continue;
             } else {
                 throw new TraceError(file, k + 1, "'" + l + "' is not meshc's systemd-networkd grammar");
             }

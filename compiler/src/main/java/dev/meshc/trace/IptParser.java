@@ -78,10 +78,25 @@ final class IptParser {
         }
     }
 
+    /** Words, or double-quoted strings without their quotes (what {@code "([^"]*)"|(\\S+)} finds, without a regex). */
     private static List<String> tokens(String l) {
         List<String> out = new ArrayList<>();
-        Matcher m = Re.of("\"([^\"]*)\"|(\\S+)").matcher(l);
-        while (m.find()) out.add(m.group(1) != null ? m.group(1) : m.group(2));
+        int i = 0, n = l.length();
+        while (i < n) {
+            char c = l.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '"' && l.indexOf('"', i + 1) > 0) {
+                int end = l.indexOf('"', i + 1);
+                out.add(l.substring(i + 1, end));
+                i = end + 1;
+            } else {
+                int j = i;
+                while (j < n && !Character.isWhitespace(l.charAt(j))) j++;
+                out.add(l.substring(i, j));
+                i = j;
+            }
+        }
         return out;
     }
 

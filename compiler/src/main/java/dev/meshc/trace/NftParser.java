@@ -135,12 +135,14 @@ final class NftParser {
         int ln = i + 1;
         Matcher m;
         switch (set) {
-            case "flows":
-                m = Re.of(A + " \\. " + A + " \\. " + A + " \\. (tcp|udp) \\. (\\d{1,5})").matcher(e);
-                if (!m.matches()) throw err("bad flows element");
-                if (flows.putIfAbsent(m.group(1) + " " + m.group(2) + " " + m.group(3) + " " + m.group(4) + " " + Integer.parseInt(m.group(5)), ln) != null) throw err("duplicate element");
+            case "flows": { // the bulk of the file: split by hand
+                String[] f = Re.split(e, " . ");
+                if (f.length != 5 || !Ip.isAddr(f[0]) || !Ip.isAddr(f[1]) || !Ip.isAddr(f[2]) || !(f[3].equals("tcp") || f[3].equals("udp"))
+                        || !Re.matches(f[4], "\\d{1,5}")) throw err("bad flows element");
+                if (flows.putIfAbsent(f[0] + " " + f[1] + " " + f[2] + " " + f[3] + " " + Integer.parseInt(f[4]), ln) != null) throw err("duplicate element");
                 rs.entries.put(ln, "flows element " + e);
                 return;
+            }
             case "vip":
                 m = Re.of(A + " \\. " + A + " : goto " + NAME).matcher(e);
                 if (!m.matches()) throw err("bad vip element");

@@ -19,4 +19,16 @@ final class Re {
     static boolean matches(String s, String regex) {
         return of(regex).matcher(s).matches();
     }
+
+    /** {@code s} split at every {@code sep} (a plain string, not a pattern). */
+    static String[] split(String s, String sep) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        int from = 0, at;
+        while ((at = s.indexOf(sep, from)) >= 0) {
+            out.add(s.substring(from, at));
+            from = at + sep.length();
+        }
+        out.add(s.substring(from));
+        return out.toArray(new String[0]);
+    }
 }
