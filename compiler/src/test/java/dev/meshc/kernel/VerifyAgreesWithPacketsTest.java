@@ -166,6 +166,112 @@ class VerifyAgreesWithPacketsTest {
         }
     }
 
+    /**
+     * For a sample of the fleet example's flows, on the source VM: the kernel's own trace of the flow's packets
+     * ({@code nft monitor trace}, the flow tagged by a {@code meta nftrace set 1} rule in a table of its own)
+     * passes every rule meshc's trace names there (same chain, same rule), and {@code ip route get} picks the
+     * device and gateway of trace's route hop.
+     */
+    @Test
+    void nftMonitorTraceAndIpRouteGetAgreeWithTrace(@TempDir Path work) throws Exception {
+        Kernel.require();
+        Kernel.requireLinkKind("vxlan");
+        Files.createDirectories(work.resolve("logs"));
+        Path inv = TestSupport.example("fleet");
+        Path out = work.resolve("out");
+        assertEquals(0, TestSupport.meshc("compile", inv.toString(), "-o", out.toString(), "--lock", inv.resolveSibling("meshc.lock").toString(), "-q").code());
+        Network net = Network.read(out);
+        Tracer tracer = new Tracer(net, Tracer.Firewall.NFT);
+        List<Probe> sample = List.of(new Probe("app-1", "169.254.148.129", 5432, "tcp"), new Probe("app-1", "241.2.0.4", 8080, "tcp"),
+                new Probe("app-2", "247.221.80.3", 6379, "tcp"), new Probe("worker-1", "169.254.148.129", 5432, "tcp"),
+                new Probe("app-1", "169.254.233.177", 8125, "udp"), new Probe("db-2", "252.128.112.3", 5432, "tcp"));
+        List<String> differences = new ArrayList<>();
+        int rulesCompared = 0;
+        try (Fleet fleet = new Fleet(out, SCRIPT, work.resolve("logs"))) {
+            fleet.routing = "ip";
+            fleet.startVms();
+            for (var k : fleet.containers.values()) fleet.attach(k);
+            fleet.vms.keySet().parallelStream().forEach(fleet::apply);
+            fleet.awaitRouting();
+            for (var k : fleet.containers.values()) fleet.ask(k.name(), "listen", k.name(), "5432,6379,8125,8080");
+            for (Probe p : sample) {
+                Fleet.ContainerInfo src = fleet.containers.get(p.from());
+                Kernel.Netns vm = fleet.vmNs.get(src.vm());
+                Tracer.Trace t = tracer.trace(src.address(), p.address(), p.proto(), p.port());
+                // The rules trace names on the source VM, with the chain each is in.
+                Path nftFile = out.resolve("hosts").resolve(src.vm()).resolve("nftables/meshc.nft");
+                List<String> lines = Files.readAllLines(nftFile);
+                Set<String> named = new TreeSet<>();
+                String routeHop = null;
+                String first = t.branches().get(0).backend();
+                for (Tracer.Hop h : t.hops()) {
+                    if (!h.host().equals(src.vm())) continue;
+                    String what = h.what();
+                    if (what.startsWith("[")) { // a DNAT branch's hop: the first branch's only
+                        if (!what.startsWith("[" + first + "] ")) continue;
+                        what = what.substring(what.indexOf("] ") + 2);
+                    }
+                    if (what.startsWith("route: ") && routeHop == null) routeHop = what;
+                    if (!h.file().endsWith("nftables/meshc.nft") || h.line() <= 0) continue;
+                    String rule;
+                    if (what.startsWith("anti-spoofing:") || what.startsWith("DNAT")) rule = lines.get(h.line() - 1);
+                    else if (what.startsWith("forward: ")) rule = what.substring(what.indexOf(' ', 9) + 1); // "forward: ACCEPT <rule>": the line may be a set element's
+                    else continue;
+                    named.add(chainOfRule(lines, h.line(), norm(rule)) + ": " + norm(rule));
+                }
+                vm.exec("nft delete table ip meshc_trace 2>/dev/null; nft add table ip meshc_trace && nft add chain ip meshc_trace pre "
+                        + "'{ type filter hook prerouting priority -400; }' && nft add rule ip meshc_trace pre ip saddr " + src.address() + " ip daddr "
+                        + p.address() + " meta l4proto " + p.proto() + " th dport " + p.port() + " meta nftrace set 1").orFail("nftrace rule");
+                Path log = work.resolve("logs/monitor-" + p.from() + "-" + p.port() + ".log");
+                Process mon = new ProcessBuilder("ip", "netns", "exec", vm.name, "nft", "monitor", "trace").redirectErrorStream(true)
+                        .redirectOutput(log.toFile()).start();
+                Thread.sleep(1000); // nft monitor prints nothing when it is ready: given time to subscribe
+                fleet.ask(p.from(), "probe", Fleet.JSON.writeValueAsString(List.of(List.of(p.address(), p.port(), p.proto()))), "1", "1.0");
+                Thread.sleep(500);
+                mon.destroy();
+                mon.waitFor();
+                vm.exec("nft delete table ip meshc_trace").orFail("remove the nftrace table");
+                Set<String> passed = new TreeSet<>();
+                Matcher m = Pattern.compile("ip meshc (\\S+) rule (.*?) \\(verdict ([^)]*)\\)").matcher(Files.readString(log));
+                while (m.find()) passed.add(m.group(1) + ": " + norm(m.group(2)));
+                for (String r : named) {
+                    rulesCompared++;
+                    if (!passed.contains(r)) differences.add(p + ": trace names " + r + " but nft monitor trace shows " + passed);
+                }
+                // ip route get, for the address the packet is routed to (a VIP's first backend after DNAT).
+                String to = t.branches().get(0).backend();
+                String got = vm.exec("ip route get " + to + " from " + src.address() + " iif mc" + src.index()).out();
+                Matcher rg = Pattern.compile("(?:via (\\S+) )?dev (\\S+)").matcher(got);
+                Matcher th = Pattern.compile("route: \\S+(?: via (\\S+))? dev (\\S+)").matcher(routeHop == null ? "" : routeHop);
+                if (!rg.find() || !th.find() || !String.valueOf(rg.group(1)).equals(String.valueOf(th.group(1))) || !rg.group(2).equals(th.group(2))) {
+                    differences.add(p + ": ip route get " + to + " says '" + got.strip() + "', trace '" + routeHop + "'");
+                }
+            }
+        }
+        assertEquals(List.of(), differences);
+        assertTrue(rulesCompared >= 12, "rules compared: " + rulesCompared);
+    }
+
+    /** The chain of a rule: the one holding {@code line} if it holds that rule, else the first holding it (a set element's line). */
+    static String chainOfRule(List<String> lines, int line, String rule) {
+        if (norm(lines.get(line - 1)).equals(rule)) return chainOf(lines, line);
+        for (int i = 0; i < lines.size(); i++) if (norm(lines.get(i)).equals(rule)) return chainOf(lines, i + 1);
+        return "?";
+    }
+
+    /** The chain a line of meshc.nft is in. */
+    static String chainOf(List<String> lines, int line) {
+        for (int i = line - 1; i >= 0; i--) {
+            Matcher m = Pattern.compile("^\\s*chain (\\S+) \\{").matcher(lines.get(i));
+            if (m.find()) return m.group(1);
+        }
+        return "?";
+    }
+
+    static String norm(String rule) {
+        return rule.strip().replaceAll("\\s+", " ");
+    }
+
     /** Every container's probes at once: all requests written, then every answer read. */
     static Map<String, JsonNode> probeAll(Fleet fleet, Map<String, List<Probe>> probes) throws Exception {
         Map<String, JsonNode> out = new LinkedHashMap<>();
