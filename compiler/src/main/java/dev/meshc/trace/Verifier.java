@@ -222,7 +222,7 @@ public final class Verifier {
                 }
             }
         }
-        rows.add(new Row("nothing else (from " + reps.size() + " representative containers: the first of each service and of each VM)", probes, "flows", okExtra));
+        rows.add(new Row("nothing else (from " + reps.size() + " representative containers, the first of each service and of each VM, to each class of destination)", probes, "flows", okExtra));
         return new Report(rows, findings, traced);
     }
 
@@ -438,6 +438,17 @@ public final class Verifier {
         return out;
     }
 
+    private Map<String, Set<String>> consumers;
+
+    /** The services consuming {@code service} through a relationship. */
+    private Set<String> consumersOf(String service) {
+        if (consumers == null) {
+            consumers = new HashMap<>();
+            for (var e : plan.bindings().entrySet()) for (Binding b : e.getValue().values()) consumers.computeIfAbsent(b.service(), k -> new TreeSet<>()).add(e.getKey());
+        }
+        return consumers.getOrDefault(service, Set.of());
+    }
+
     /** The first container of each service and of each VM, on the hosts in scope. */
     private Set<ContainerPlan> representatives() {
         Set<ContainerPlan> reps = new LinkedHashSet<>();
@@ -450,24 +461,40 @@ public final class Verifier {
     }
 
     /**
-     * The destinations probed from a representative: every container its service is related to (backends,
-     * replicas, consumers), the first container of each service on its own VM and of one unrelated service
-     * elsewhere, every VIP, its VM and one other, egress prefixes, an outside address, and the addresses its
-     * own host's elements name beside it.
+     * The destinations probed from a representative, one per class (the data of every container is compared
+     * above, so the chains need one destination of each kind, not every one): for each service its own is related
+     * to (backends, replicas, consumers) a container on its VM and one elsewhere, the same for one unrelated
+     * service, every VIP, its VM and one other, egress prefixes and an outside address. (An element naming any other
+     * address is found by the data comparison, and traced there.)
      */
     private Set<Integer> destinations(ContainerPlan c) throws TraceError {
         Set<Integer> d = new LinkedHashSet<>();
-        Set<String> related = new HashSet<>();
+        Set<String> related = new TreeSet<>();
         related.add(c.service());
         for (Binding b : plan.bindingsOf(c.service()).values()) related.add(b.service());
-        for (var e : plan.bindings().entrySet()) for (Binding b : e.getValue().values()) if (b.service().equals(c.service())) related.add(e.getKey());
-        for (String s : related) for (ContainerPlan t : plan.containersOfService(s)) d.add(t.address());
-        Set<String> local = new HashSet<>();
-        for (ContainerPlan t : plan.containersByVm().getOrDefault(c.vm(), List.of())) if (local.add(t.service())) d.add(t.address());
-        for (ContainerPlan t : plan.containers().values()) {
-            if (!related.contains(t.service()) && !t.vm().equals(c.vm())) {
-                d.add(t.address());
+        for (String consumer : consumersOf(c.service())) related.add(consumer);
+        for (ContainerPlan t : plan.containersByVm().getOrDefault(c.vm(), List.of())) {
+            if (!related.contains(t.service())) {
+                d.add(t.address()); // an unrelated container on the same VM
                 break;
+            }
+        }
+        for (ContainerPlan t : plan.containers().values()) {
+            if (!related.contains(t.service())) {
+                related.add(t.service()); // the first unrelated service stands for all of them
+                break;
+            }
+        }
+        for (String s : related) {
+            boolean here = false, elsewhere = false;
+            for (ContainerPlan t : plan.containersOfService(s)) {
+                if (t == c) continue;
+                boolean local = t.vm().equals(c.vm());
+                if (local ? here : elsewhere) continue;
+                d.add(t.address());
+                if (local) here = true;
+                else elsewhere = true;
+                if (here && elsewhere) break;
             }
         }
         for (var bs : plan.bindings().values()) for (Binding b : bs.values()) d.add(b.vip());
@@ -483,13 +510,6 @@ public final class Verifier {
         }
         for (Service s : plan.inventory().services().values()) for (Egress e : s.egress().values()) if (!e.toVm()) d.add(e.to().network());
         d.add(Ip.parse("192.0.2.1")); // an address outside everything (TEST-NET-1)
-        String self = Ip.str(c.address());
-        Host h = net.host(c.vm());
-        if (h != null) for (String k : h.nft.entries.values()) {
-            if (!k.contains(self)) continue;
-            java.util.regex.Matcher m = Ip.ADDR.matcher(k);
-            while (m.find()) if (Ip.isAddr(m.group())) d.add(Ip.parse(m.group()));
-        }
         return d;
     }
 
