@@ -86,6 +86,25 @@ public final class Network {
         return n;
     }
 
+    /** Null, or the only hosts a trace enters: a flow handed to another host through the tunnel ends there. */
+    private java.util.Set<String> boundary;
+
+    /** Traces stop at the tunnel towards hosts outside {@code vms} (null: none): what the files of these hosts decide. */
+    void limitTo(java.util.Set<String> vms) {
+        this.boundary = vms == null ? null : java.util.Set.copyOf(vms);
+    }
+
+    /** Whether a trace enters the host with this underlay address. */
+    boolean evaluates(int underlay) {
+        if (boundary == null) return true;
+        String vm = underlayHint != null ? underlayHint.get(underlay) : null;
+        if (vm == null) {
+            Host h = byUnderlay.get(underlay);
+            vm = h == null ? null : h.name;
+        }
+        return vm == null || boundary.contains(vm);
+    }
+
     /** The host named {@code vm}, parsed (null when the tree has no such host). */
     Host host(String vm) throws TraceError {
         Host h = loaded.get(vm);
@@ -147,6 +166,7 @@ public final class Network {
     Host.Container container(int addr) throws TraceError {
         if (source == null) return byAddr.get(addr);
         String vm = containerHint.get(addr);
+        if (vm != null && boundary != null && !boundary.contains(vm)) return null; // beyond the hosts checked: not read
         Host h = vm == null ? null : host(vm);
         if (h == null) return null;
         for (Host.Container c : h.containers.values()) if (c.addr() == addr) return c;

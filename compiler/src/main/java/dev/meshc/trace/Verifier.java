@@ -30,11 +30,11 @@ import java.util.TreeSet;
  * element is expected on the consumer's host with the address it opened, and on the backend's host with
  * the backend's address, as conntrack sees it there); every element and DNAT chain checked, for every
  * container, with no trace;</li>
- * <li>the control is evaluated by tracing, end to end, every intended flow of representatives: the first
- * container of each service and the first container of each host (so every service's relationships and
- * every host's chains are exercised), and from them probes that the inventory does not allow (every
- * related container, one unrelated container per host and per service class, VIPs, the VMs, egress
- * prefixes and an outside address, on the ports the inventory or the files name and one they do not);</li>
+ * <li>the control is evaluated by tracing, end to end, every intended flow of representatives: on each host
+ * the first container of each kind of service (what its flows are to the chains: protocols, VIPs with no, one
+ * or several backends, replicas, egress), and from them probes that the inventory does not allow (per related
+ * and one unrelated service a container on the same VM and one elsewhere, VIPs, the VMs, egress prefixes and
+ * an outside address, on the ports the inventory or the files name and one they do not);</li>
  * <li>a difference in the data is shown by tracing the concrete flow it names: the witness.</li>
  * </ul>
  * With {@code hosts} given, only what those hosts' files decide is checked (an incremental compile
@@ -88,6 +88,16 @@ public final class Verifier {
     }
 
     public Report verify() throws TraceError {
+        // Checking some hosts: traces end where a flow leaves them (the peer's part is checked when its files are).
+        net.limitTo(scope.equals(net.hostNames()) ? null : scope);
+        try {
+            return check();
+        } finally {
+            net.limitTo(null);
+        }
+    }
+
+    private Report check() throws TraceError {
         List<Row> rows = new ArrayList<>();
         List<Finding> findings = new ArrayList<>();
         Tracer nft = new Tracer(net, Tracer.Firewall.NFT), ipt = new Tracer(net, Tracer.Firewall.IPTABLES);
@@ -110,7 +120,7 @@ public final class Verifier {
                     String inner = Ip.str(w.gateway() + 1);
                     boolean expect = w.name().equals(sender.name());
                     tunnelChecks++;
-                    if (t.tunnelAccepts(receiver, sender.name(), inner) != expect) {
+                    if (t.tunnelAccepts(receiver, sender.vm().underlay(), inner) != expect) {
                         okTunnel = false;
                         findings.add(new Finding("tunnel-filter", fw(t, nft) + ": " + receiver + " " + (expect ? "refuses" : "accepts")
                                 + " tunnel packets from " + sender.name() + " with inner source " + inner + " (" + w.name() + "'s subnet)", null));
@@ -222,7 +232,7 @@ public final class Verifier {
                 }
             }
         }
-        rows.add(new Row("nothing else (from " + reps.size() + " representative containers, the first of each service and of each VM, to each class of destination)", probes, "flows", okExtra));
+        rows.add(new Row("nothing else (from " + reps.size() + " representative containers, the first of each kind of service on each VM, to each class of destination)", probes, "flows", okExtra));
         return new Report(rows, findings, traced);
     }
 
@@ -449,15 +459,36 @@ public final class Verifier {
         return consumers.getOrDefault(service, Set.of());
     }
 
-    /** The first container of each service and of each VM, on the hosts in scope. */
+    /**
+     * The representatives, per host in scope: the first container of each kind of service there, a kind being what
+     * its flows are to the chains (per relationship its protocol and whether its VIP has no, one or several
+     * backends; per endpoint its protocol and whether it has replicas; per egress its kind and protocol). The chains
+     * treat containers of a host alike except through data, which is compared for every container.
+     */
     private Set<ContainerPlan> representatives() {
         Set<ContainerPlan> reps = new LinkedHashSet<>();
-        Set<String> services = new HashSet<>();
+        Map<String, String> kinds = new HashMap<>();
         for (String vm : scope) {
-            List<ContainerPlan> cs = plan.containersByVm().getOrDefault(vm, List.of());
-            for (int i = 0; i < cs.size(); i++) if (services.add(cs.get(i).service()) | i == 0) reps.add(cs.get(i));
+            Set<String> seen = new HashSet<>();
+            for (ContainerPlan c : plan.containersByVm().getOrDefault(vm, List.of())) {
+                if (seen.add(kinds.computeIfAbsent(c.service(), this::kind))) reps.add(c);
+            }
         }
         return reps;
+    }
+
+    private String kind(String service) {
+        List<String> k = new ArrayList<>();
+        for (Binding b : plan.bindingsOf(service).values()) {
+            int n = plan.containersOfService(b.service()).size();
+            k.add("rel " + b.protocol().id() + " " + Math.min(n, 2));
+        }
+        Service s = plan.inventory().services().get(service);
+        boolean replicas = plan.containersOfService(service).size() > 1;
+        for (var e : s.endpoints().values()) k.add("ep " + e.protocol().id() + " " + replicas);
+        for (Egress e : s.egress().values()) k.add("egress " + e.toVm() + " " + e.protocol().id() + " " + e.masquerade());
+        java.util.Collections.sort(k);
+        return String.join(", ", k);
     }
 
     /**
