@@ -70,7 +70,7 @@ final class SelfCheck {
             err.println("meshc: internal error: meshc cannot evaluate the files it wrote (a bug in meshc; please report it): " + e.getMessage());
             return ExitCode.INTERNAL;
         }
-        Timings.mark("verify (" + scope.size() + " hosts)");
+        Timings.mark("verify (" + scope.size() + " hosts, " + rep.traced() + " flows traced)");
         if (rep.ok()) return ExitCode.OK;
         err.println("meshc: internal error: the files meshc wrote reach other than the inventory allows (a bug in meshc; please report it"
                 + " with the output below; 'meshc verify' shows it again):");
