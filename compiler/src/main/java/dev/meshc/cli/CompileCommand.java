@@ -120,7 +120,7 @@ final class CompileCommand implements Callable<Integer> {
             Timings.mark("commit");
         }
         if (lockChanged) writeLock(in.lock, LockFile.format(plan.lock()));
-        int verified = noVerify || templates != null ? ExitCode.OK : SelfCheck.verify(r, out, w.written(), null, Main.err());
+        int verified = noVerify || templates != null ? ExitCode.OK : SelfCheck.verify(r, null, w.written(), null, Main.err()); // rendered again in memory: OUT is another compile's once unlocked
         if (verified != ExitCode.OK) return verified;
         if (!common.quiet && common.format == Reporter.Format.text) {
             Main.err().println("meshc: " + out + ": " + w.written().size() + " written, " + w.unchanged().size()

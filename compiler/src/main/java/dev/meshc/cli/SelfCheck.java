@@ -40,8 +40,10 @@ final class SelfCheck {
     }
 
     /**
-     * Verifies the hosts of {@code written} (paths under OUT) in the tree {@code out} (null: in memory). Hosts
-     * without files under {@code out} are rendered in memory. Returns {@link ExitCode#OK} or {@link ExitCode#INTERNAL}.
+     * Verifies the hosts of {@code written} (paths under OUT), their files rendered again in memory (the same bytes:
+     * rendering is deterministic), or read from the tree {@code out} when given (tests: a tree edited as a bug would
+     * write it). compile passes null: once its lock on OUT is released, another compile may be rewriting OUT.
+     * Returns {@link ExitCode#OK} or {@link ExitCode#INTERNAL}.
      */
     static int verify(Frontend.Result r, Path out, Collection<String> written, Path templates, java.io.PrintWriter err) throws IOException {
         Plan plan = r.plan().orElseThrow();
