@@ -197,6 +197,28 @@ def compile_benchmarks():
             rm(out)
 
 
+def verify_benchmarks(sizes=("S", "L")):
+    """Issue 19: a full compile verifying what it wrote (its sample of hosts) and with --no-verify, alternating, and
+    `meshc verify` alone of every host of that output (stopped after 20 minutes), side by side in one run."""
+    for s in sizes:
+        inv, lock, out = f"{WORK}/{s}.yml", f"{WORK}/{s}-verify.lock", f"{WORK}/verify-{s}"
+        if not os.path.exists(inv):
+            subprocess.run(meshc("fleet", s, "-o", inv), check=True)
+        cmd = meshc("compile", inv, "-o", out, "--lock", lock)
+        subprocess.run(cmd + ["-q"], check=True)  # writes the lock (untimed)
+        log(f"compile {s} with and without verify, alternating; then verify alone")
+        a, b = alternate(cmd, cmd + ["--no-verify"], prepare=lambda: rm(out), reps=3, must_print_a=FRESH, must_print_b=FRESH)
+        t0, p = time.perf_counter(), None
+        try:
+            p = subprocess.run(meshc("verify", inv, "--lock", lock, "--out", out, "-q"), capture_output=True, text=True, timeout=1200)
+        except subprocess.TimeoutExpired:
+            pass
+        alone = time.perf_counter() - t0 if p is not None and p.returncode == 0 else None
+        load = os.getloadavg()[0]
+        results[f"verify_{s}"] = {"compile": a["wall"], "no_verify": b["wall"], "alone": alone, "load": load}
+        rm(out)
+
+
 def startup_benchmarks():
     jsa = f"{WORK}/meshc.jsa"
     base = PLAIN_JAVA
@@ -467,6 +489,9 @@ def report():
     for k, label in [("start_17", "`meshc vip db`, Java 17"), ("start_17_appcds", "`meshc vip db`, Java 17 + AppCDS archive"),
                      ("start_25", "`meshc vip db`, Java 25"), ("start_25_aot", "`meshc vip db`, Java 25 + AOT cache")]:
         md.append(row(label, k).rstrip())
+    md.extend(f"| full compile {s}: verifying / `--no-verify` (alternating) / `meshc verify --out` alone, every host | {v['compile']:.2f} s / "
+              f"{v['no_verify']:.2f} s / {'%.2f s' % v['alone'] if v['alone'] else 'not done in 20 min'} | — | load average {v['load']:.1f} |"
+              for s, v in ((k[7:], results[k]) for k in ("verify_S", "verify_L") if k in results))
     md.append("\n## Ratios (same run)\n")
     if "compile_L_beside_tree" in results and "cp_L" in results:
         md.append(f"- full compile at L / `cp -r` of its output (run alternately, each starting with the same tree present): "
@@ -541,6 +566,7 @@ def main():
         return
     try:
         compile_benchmarks()
+        verify_benchmarks()
         startup_benchmarks()
         if os.geteuid() == 0:
             for k in ("nft", "iptables"):
