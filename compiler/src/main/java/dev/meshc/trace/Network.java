@@ -227,6 +227,12 @@ public final class Network {
         return out;
     }
 
+    /** Every host of a network read whole ({@link #of}, {@link #read}), by name. */
+    Map<String, Host> allHosts() {
+        if (source != null) throw new IllegalStateException("a lazy network parses hosts on demand");
+        return java.util.Collections.unmodifiableMap(loaded);
+    }
+
     public java.util.SortedSet<String> hostNames() {
         return java.util.Collections.unmodifiableSortedSet(names);
     }

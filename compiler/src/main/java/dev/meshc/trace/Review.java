@@ -194,7 +194,7 @@ public final class Review {
             else if (!java.util.Arrays.equals(b, h)) files.add(p);
         }
         if (files.isEmpty()) return null;
-        Host hb = base.net.hosts.get(vm), hh = head.net.hosts.get(vm);
+        Host hb = base.net.allHosts().get(vm), hh = head.net.allHosts().get(vm);
         List<String> reasons = new ArrayList<>();
         Disruption[] worst = {Disruption.HITLESS};
         boolean[] settings = {false};
@@ -362,7 +362,7 @@ public final class Review {
             }
             Map<Integer, String> byAddr = new java.util.HashMap<>();
             addrs.forEach((k, a) -> byAddr.put(a, k));
-            for (Host h : net.hosts.values()) {
+            for (Host h : net.allHosts().values()) {
                 addrs.put(h.name + " underlay", h.underlay);
                 byAddr.put(h.underlay, h.name + " underlay");
                 for (Host.Local l : h.locals) {
@@ -372,7 +372,7 @@ public final class Review {
             }
             Map<Integer, String> byContainer = new java.util.HashMap<>();
             for (Container c : containers.values()) byContainer.put(Ip.parse(c.address()), c.name());
-            for (Host h : net.hosts.values()) {
+            for (Host h : net.allHosts().values()) {
                 for (String e : h.nft.entries.values()) {
                     String[] f = e.split(" ");
                     String src = f.length > 2 && Ip.isAddr(f[2]) ? byContainer.get(Ip.parse(f[2])) : null;
@@ -403,7 +403,7 @@ public final class Review {
         }
 
         Set<String> hostNames() {
-            return net.hosts.keySet();
+            return net.allHosts().keySet();
         }
 
         String text(String path) {
