@@ -103,6 +103,11 @@ def run(work, size, reps):
     return rows
 
 
+PREAMBLE = ("Each kind of change applied to the L inventory and compiled into the OUT of the original (incremental), "
+            "alternating with a full compile of the same edited inventory into an empty directory; the ratio is the median "
+            "of the pairs' ratios. Hosts touched: hosts with a file added, changed or removed, as `plan --against` lists them.")
+
+
 def table(size, rows):
     """The markdown rows for docs/performance.md."""
     md = [f"| change at {size} | incremental compile | full compile (same spell) | ratio (median of pairs) | `plan --against` | files written | hosts touched |",

@@ -46,8 +46,8 @@ public final class OutputTree {
     static final String STAGE = ".meshc-stage";
     /** Present while temp files may exist beside their targets: recovery walks the tree only then. */
     static final String DIRTY = ".meshc-dirty";
-    /** The top-level directories every artifact lives in (the manifest sits beside them). */
-    private static final Set<String> OWN_SUBTREES = Set.of("hosts", "ansible");
+    /** The top-level directories every artifact lives in (the manifest sits beside them): the render registry's. */
+    static final Set<String> OWN_SUBTREES = dev.meshc.render.Renderers.DIRECTORIES;
 
     /** What a write did, for messages and tests. */
     public record Result(List<String> written, List<String> unchanged, List<String> removed) {
