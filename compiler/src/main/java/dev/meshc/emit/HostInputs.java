@@ -112,6 +112,19 @@ public final class HostInputs {
             return md.digest();
         }
 
+        /** Bytes (a file's), tagged and length-prefixed; null as a value of its own. */
+        void bytes(byte[] b) {
+            if (b == null) {
+                tag('0');
+                return;
+            }
+            tag('b');
+            i64(b.length);
+            md.update(buf, 0, n);
+            n = 0;
+            md.update(b);
+        }
+
         /** A digest of a part, as it is (fixed length: no tag needed). */
         void raw(byte[] b) {
             room(b.length);
