@@ -57,9 +57,17 @@ def targets(results):
     if "vip_nft_10" in results:
         ratio = vip_ratio(results, "nft")
         out.append(("nft new-connection rate at 10,000 entries within 10% of 10", f"{ratio:.2f}", ratio >= 0.9))
-    for r in results.get("churn_L", []):
-        ratio = statistics.median(r["ratios"])
-        out.append((f"{r['label']} at L, recompiled into OUT, ≤ 0.2× the full compile", f"{ratio:.2f}×", ratio <= 0.2))
+    for size in ("L", "XL"):
+        for r in results.get(f"churn_{size}", []):
+            ratio = statistics.median(r["ratios"])
+            out.append((f"{r['label']} at {size}, recompiled into OUT, ≤ 0.2× the full compile", f"{ratio:.2f}×", ratio <= 0.2))
+            if "plan_ratios" in r:
+                ratio = statistics.median(r["plan_ratios"])
+                out.append((f"`plan --against` for {r['label']} at {size} ≤ 0.2× the full compile", f"{ratio:.2f}×", ratio <= 0.2))
+            if r.get("rss_incremental_kib") and r.get("rss_full_kib"):
+                inc, full = r["rss_incremental_kib"], r["rss_full_kib"]
+                out.append((f"{r['label']} at {size}: peak RSS no more than a full compile's",
+                            f"{inc / 1024:.0f} MiB against {full / 1024:.0f} MiB", inc <= full))
     if "host_XL" in results:
         w = results["host_XL"]["wall"]
         out.append(("`compile --host` at XL ≤ 1 s", f"{w:.2f} s; retired (see below)", None))
@@ -127,11 +135,14 @@ def data_plane(results):
 
 
 def churn_section(results):
-    if "churn_L" not in results:
-        return []
-    return ["\n## Recompiling after a change (L)\n",
-            churn.PREAMBLE + " `bench/churn.py` (`python3 bench/churn.py L 3` runs these rows alone).\n",
-            churn.table("L", results["churn_L"])]
+    md = []
+    for size in ("L", "XL"):
+        if f"churn_{size}" in results:
+            md += [f"\n## Recompiling after a change ({size})\n",
+                   churn.PREAMBLE.replace("the L inventory", f"the {size} inventory")
+                   + f" `bench/churn.py` (`python3 bench/churn.py {size} 3` runs these rows alone).\n",
+                   churn.table(size, results[f"churn_{size}"])]
+    return md
 
 
 def header():

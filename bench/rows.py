@@ -156,6 +156,12 @@ def churn_L(results):
     return churn.run(WORK, "L", 1 if QUICK else 3)
 
 
+@row(Key("churn_XL"), quick=False)  # its own section and targets, as churn_L; one pair per change (an XL compile takes a while)
+def churn_XL(results):
+    log("churn at XL: each kind of change, incremental beside a full compile")
+    return churn.run(WORK, "XL", 1)
+
+
 @row(Key("compile_XL", "full compile XL", files_note), quick=False)
 def compile_XL(results):
     """Its output stays for the load rows (the largest host's files)."""

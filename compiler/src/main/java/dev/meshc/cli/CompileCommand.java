@@ -66,7 +66,9 @@ final class CompileCommand implements Callable<Integer> {
             if (context != null && !full && tooLarge == null && in.lockText != null && dev.meshc.emit.Manifest.isMeshc(out)) {
                 early = new OutputTree(out).begin();
                 Timings.mark("lock+recover");
-                if (sameInputs(early.previous(), in, context)) return unchanged(early.previous(), in);
+                boolean same = sameInputs(early.previous(), in, context);
+                Timings.mark("previous+fingerprint");
+                if (same) return unchanged(early.previous(), in);
             }
             tpl.prepareAsync(dev.meshc.render.Renderers.TEMPLATES); // parsed while the front end runs
             return compile(tooLarge != null ? tooLarge : in.run(), in, tpl, context, early);

@@ -30,7 +30,7 @@ public final class Previous {
     private final HostState state;
     /** The manifest's bytes, when its host rows may be copied from it; else null. */
     private final byte[] manifest;
-    /** Each host's rows as lines of {@link #manifest}: [from, to), or their entries when read by the JSON parser. */
+    /** Each host's rows as lines of {@link #manifest}: [from, to, number of rows], or their entries when read by the JSON parser. */
     private final Map<String, int[]> ranges;
     private final Map<String, List<Manifest.Entry>> parsed;
     /** The rows outside {@code hosts/} (the fleet-wide files). */
@@ -104,10 +104,7 @@ public final class Previous {
 
     /** The number of rows of a host that can be carried. */
     int rowCount(String host) {
-        int[] r = ranges.get(host);
-        int n = 0;
-        for (int i = r[0]; i < r[1]; i++) if (manifest[i] == '\n') n++;
-        return n;
+        return ranges.get(host)[2];
     }
 
     /** Appends a carried host's rows as the manifest had them, each line ending in ",\n". */
@@ -173,10 +170,12 @@ public final class Previous {
                 if (e == null) return null;
                 others.add(e);
             } else if (host.equals(current)) {
-                ranges.get(host)[1] = end + 1;
+                int[] r = ranges.get(host);
+                r[1] = end + 1;
+                r[2]++;
             } else {
                 if (ranges.containsKey(host)) return null; // not sorted: not meshc's layout
-                ranges.put(host, new int[] {at, end + 1});
+                ranges.put(host, new int[] {at, end + 1, 1});
                 current = host;
             }
             at = end + 1;
