@@ -149,7 +149,7 @@ if __name__ == "__main__":
     # python3 bench/churn.py SIZE [REPS [EDITS]]: EDITS a comma-separated list of the edit functions above (default: all)
     size, reps = sys.argv[1] if len(sys.argv) > 1 else "M", int(sys.argv[2]) if len(sys.argv) > 2 else 3
     only = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else None
-    work = "/dev/shm/meshc-churn"
+    work = os.environ.get("CHURN_WORK", "/dev/shm/meshc-churn")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     subprocess.run(meshc("fleet", size, "-o", f"{work}/{size}.yml"), check=True)
