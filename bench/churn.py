@@ -75,9 +75,11 @@ def hosts_changed(before, after):
     return sorted(h for h in set(before) | set(after) if before.get(h) != after.get(h))
 
 
-def row(work, size, label, edit, reps):
+def row(work, size, label, edit, reps, one_tree=False):
     """One kind of change at SIZE: `plan --against`, then the incremental compile, each rep alternating with a full
-    compile of the edited inventory into an empty directory; the OUT is put back (untimed) after each rep."""
+    compile of the edited inventory into an empty directory; the OUT is put back (untimed) after each rep.
+    one_tree: OUT is removed before the full compile and compiled again afterwards, so that the tmpfs never holds
+    two trees (an XL tree takes about 5.7 GB of it)."""
     inv, lock, out, fresh = f"{work}/{size}.yml", f"{work}/{size}.lock", f"{work}/churn-out", f"{work}/churn-fresh"
     original, base_lock = open(inv).read(), open(lock).read()
     edited = f"{work}/{size}-edited.yml"
@@ -99,6 +101,8 @@ def row(work, size, label, edit, reps):
         if changed != hosts:  # plan must name exactly the hosts whose files the compile changed
             raise SystemExit(f"{label}: plan names {len(hosts)} hosts {hosts[:5]}..., the compile changed {len(changed)}: {changed[:5]}...")
         shutil.rmtree(fresh, ignore_errors=True)
+        if one_tree:
+            shutil.rmtree(out, ignore_errors=True)
         open(lock, "w").write(base_lock)
         w, r, _ = timed(meshc("compile", edited, "-o", fresh, "--lock", lock, "-q"))
         full.append(w)
@@ -112,7 +116,7 @@ def row(work, size, label, edit, reps):
             "written": written, "hosts": len(hosts), "host_names": hosts[:5], "plan_names_exactly_these": True}
 
 
-def run(work, size, reps, only=None):
+def run(work, size, reps, only=None, one_tree=False):
     """Every row at SIZE (or those whose edit function `only` names); WORK must hold SIZE.yml and SIZE.lock."""
     subprocess.run(meshc("compile", f"{work}/{size}.yml", "-o", f"{work}/churn-out", "--lock", f"{work}/{size}.lock", "-q"), check=True)
     rows = []
@@ -120,7 +124,7 @@ def run(work, size, reps, only=None):
         if only and edit.__name__ not in only:
             continue
         print(f"churn {size}: {label}", file=sys.stderr, flush=True)
-        rows.append(row(work, size, label, edit, reps))
+        rows.append(row(work, size, label, edit, reps, one_tree))
     shutil.rmtree(f"{work}/churn-out", ignore_errors=True)
     return rows
 
@@ -155,7 +159,7 @@ if __name__ == "__main__":
     subprocess.run(meshc("fleet", size, "-o", f"{work}/{size}.yml"), check=True)
     subprocess.run(meshc("compile", f"{work}/{size}.yml", "-o", f"{work}/lockgen", "--lock", f"{work}/{size}.lock", "--host", "vm-00000", "-q"), check=True)
     shutil.rmtree(f"{work}/lockgen")
-    rows = run(work, size, reps, only)
+    rows = run(work, size, reps, only, one_tree=bool(os.environ.get("CHURN_ONE_TREE")))
     print(table(size, rows))
     print(json.dumps(rows, indent=1))
     shutil.rmtree(work, ignore_errors=True)

@@ -159,7 +159,7 @@ def churn_L(results):
 @row(Key("churn_XL"), quick=False)  # its own section and targets, as churn_L; one pair per change (an XL compile takes a while)
 def churn_XL(results):
     log("churn at XL: each kind of change, incremental beside a full compile")
-    return churn.run(WORK, "XL", 1)
+    return churn.run(WORK, "XL", 1, one_tree=True)
 
 
 @row(Key("compile_XL", "full compile XL", files_note), quick=False)
