@@ -85,7 +85,7 @@ final class CompileCommand implements Callable<Integer> {
 
     /** The compile of unchanged inputs: nothing parsed, nothing written; the warnings that compile printed, printed again. */
     private Integer unchanged(dev.meshc.emit.Previous previous, Inputs in) {
-        Main.report(common, in, previous.state().diagnostics());
+        Main.report(common, in, previous.state().diagnosticsFor(in.label(), in.lockLabel()));
         if (!common.quiet && common.format == Reporter.Format.text) {
             Main.err().println("meshc: " + out + ": 0 written, " + (previous.state().files() + 1) + " unchanged, 0 removed");
         }
@@ -146,7 +146,7 @@ final class CompileCommand implements Callable<Integer> {
             Timings.mark("render+stage");
             // The state vouches for these input bytes: the lock as this compile leaves it, and the warnings it printed.
             String lockAfter = lockChanged ? LockFile.format(plan.lock()) : in.lockText;
-            byte[] state = o.hostState() == null ? null : o.hostState().withInputs(in.fingerprint(context, lockAfter), r.diagnostics()).encode();
+            byte[] state = o.hostState() == null ? null : o.hostState().withInputs(in.fingerprint(context, lockAfter), r.diagnostics(), in.label(), in.lockLabel()).encode();
             w = tx.commit(o.manifest(), state);
             Timings.mark("commit");
         }

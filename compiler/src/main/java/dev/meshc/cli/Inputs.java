@@ -84,8 +84,7 @@ final class Inputs {
      * (null: no lock file), as {@link dev.meshc.emit.HostState} records it.
      */
     String fingerprint(String context, String lockAfter) {
-        return dev.meshc.emit.HostState.fingerprint(context, label(), inventoryBytes, lockLabel(),
-                lockAfter == null ? null : lockAfter.getBytes(StandardCharsets.UTF_8));
+        return dev.meshc.emit.HostState.fingerprint(context, inventoryBytes, lockAfter == null ? null : lockAfter.getBytes(StandardCharsets.UTF_8));
     }
 
     /** At most {@code max + 1} bytes: one more than the limit says the input exceeds it. */

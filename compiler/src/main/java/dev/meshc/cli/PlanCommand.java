@@ -45,7 +45,7 @@ final class PlanCommand implements Callable<Integer> {
         if (tooLarge == null && in.lockText != null && previous.state() != null
                 && previous.state().inputs().equals(in.fingerprint(Compilation.bundledContext(Version.get()), in.lockText))) {
             // OUT was compiled from these very bytes: compile would change nothing, as it would print these warnings again.
-            Main.report(common, in, previous.state().diagnostics());
+            Main.report(common, in, previous.state().diagnosticsFor(in.label(), in.lockLabel()));
             return print(new PlanReport(java.util.Map.of(), List.of(), List.of()), false);
         }
         Frontend.Result r = input.analyze(common);

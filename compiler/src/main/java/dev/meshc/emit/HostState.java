@@ -40,9 +40,33 @@ public record HostState(String manifestId, String inputs, long files, List<Diagn
         diagnostics = List.copyOf(diagnostics);
     }
 
-    /** The same state, vouching for a compile of these input bytes, which printed these diagnostics. */
-    public HostState withInputs(String fingerprint, List<Diagnostic> printed) {
-        return new HostState(manifestId, fingerprint, files, printed, digests);
+    /**
+     * The same state, vouching for a compile of these input bytes, which printed these diagnostics. Where they name
+     * the inventory or the lock file, the state keeps a placeholder ({@link #diagnosticsFor} puts back the paths of
+     * the compile that reads it): the output does not depend on the paths, and the same inventory is compiled from
+     * another directory as often as from the same one.
+     */
+    public HostState withInputs(String fingerprint, List<Diagnostic> printed, String inventoryLabel, String lockLabel) {
+        List<Diagnostic> kept = new ArrayList<>(printed.size());
+        Map<String, String> placeholders = new java.util.HashMap<>();
+        placeholders.put(lockLabel, LOCK);
+        placeholders.put(inventoryLabel, INVENTORY);
+        for (Diagnostic d : printed) kept.add(relabel(d, placeholders));
+        return new HostState(manifestId, fingerprint, files, kept, digests);
+    }
+
+    /** The diagnostics to print again, naming the inventory and lock as this compile names them. */
+    public List<Diagnostic> diagnosticsFor(String inventoryLabel, String lockLabel) {
+        List<Diagnostic> out = new ArrayList<>(diagnostics.size());
+        for (Diagnostic d : diagnostics) out.add(relabel(d, Map.of(INVENTORY, inventoryLabel, LOCK, lockLabel)));
+        return out;
+    }
+
+    private static final String INVENTORY = "\u0001inventory", LOCK = "\u0001lock";
+
+    private static Diagnostic relabel(Diagnostic d, Map<String, String> files) {
+        String file = files.get(d.at().file());
+        return file == null ? d : new Diagnostic(d.severity(), d.code(), new SourceSpan(file, d.at().line(), d.at().column()), d.message());
     }
 
     public byte[] encode() {
@@ -73,14 +97,12 @@ public record HostState(String manifestId, String inputs, long files, List<Diagn
     /**
      * The SHA-256 of what a compile's output is a function of, besides the options that make a compile incremental
      * at all: the renderers ({@link Compilation#bundledContext}), the inventory's bytes, and the lock's bytes as the
-     * compile left the lock file; the paths too, as diagnostics name them.
+     * compile left the lock file (null: none). Not their paths: those only name files in diagnostics.
      */
-    public static String fingerprint(String context, String inventoryLabel, byte[] inventory, String lockLabel, byte[] lock) {
+    public static String fingerprint(String context, byte[] inventory, byte[] lock) {
         HostInputs.Feed f = new HostInputs.Feed();
         f.value(context);
-        f.value(inventoryLabel);
         f.bytes(inventory);
-        f.value(lockLabel);
         f.bytes(lock);
         return f.hex();
     }

@@ -105,6 +105,14 @@ class IncrementalCompileTest {
         var json = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString(), "--format", "json");
         var jsonFull = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString(), "--format", "json", "--full");
         assertEquals(jsonFull.out() + jsonFull.err(), json.out() + json.err());
+        // The same bytes under other paths: the output does not depend on them, the warnings name them.
+        Path copy = dir.resolve("copy.yml"), copyLock = dir.resolve("copy.lock");
+        Files.copy(yaml, copy);
+        Files.copy(lock, copyLock);
+        var elsewhere = TestSupport.meshc("compile", copy.toString(), "-o", out.toString(), "--lock", copyLock.toString());
+        var elsewhereFull = TestSupport.meshc("compile", copy.toString(), "-o", out.toString(), "--lock", copyLock.toString(), "--full");
+        assertTrue(elsewhere.err().contains(copy + ":") && !elsewhere.err().contains(yaml + ":"), elsewhere.err());
+        assertEquals(elsewhereFull.err(), elsewhere.err());
         var plan = TestSupport.meshc("plan", yaml.toString(), "--against", out.toString(), "--detailed-exitcode");
         assertEquals(0, plan.code(), plan.err());
         assertTrue(plan.out().contains("No changes") && plan.err().contains("warning[R410]"), plan.out() + plan.err());
