@@ -92,7 +92,8 @@ def row(work, size, label, edit, reps, one_tree=False):
         open(lock, "w").write(base_lock)
         w, r, text = timed(meshc("plan", edited, "--against", out, "--lock", lock, "--json"))
         plans.append(w)
-        hosts = sorted(h for h in json.loads(text[text.index("{"):text.rindex("}") + 1])["hosts"] if h != "(fleet)")
+        report = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]  # stdout's JSON; stderr's warnings follow it
+        hosts = sorted(h for h in report["hosts"] if h != "(fleet)")
         w, r, text = timed(meshc("compile", edited, "-o", out, "--lock", lock))
         inc.append(w)
         rss_inc.append(r)
