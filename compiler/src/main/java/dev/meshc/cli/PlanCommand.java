@@ -1,14 +1,13 @@
 package dev.meshc.cli;
 
+import dev.meshc.emit.Compilation;
 import dev.meshc.emit.FileChange;
 import dev.meshc.emit.OutputTree;
 import dev.meshc.emit.PlanReport;
-import dev.meshc.emit.Compilation;
 import dev.meshc.emit.Previous;
-import java.util.List;
-import java.util.Set;
 import dev.meshc.plan.Frontend;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
