@@ -140,7 +140,8 @@ def churn_section(results):
         if f"churn_{size}" in results:
             md += [f"\n## Recompiling after a change ({size})\n",
                    churn.PREAMBLE.replace("the L inventory", f"the {size} inventory")
-                   + f" `bench/churn.py` (`python3 bench/churn.py {size} 3` runs these rows alone).\n",
+                   + (" `bench/churn.py` (`python3 bench/churn.py L 3` runs these rows alone).\n" if size == "L" else
+                      " `bench/churn.py` in its one-tree mode, one pair per change (`CHURN_ONE_TREE=1 python3 bench/churn.py XL 1`).\n"),
                    churn.table(size, results[f"churn_{size}"])]
     return md
 
