@@ -128,9 +128,9 @@ public final class Main {
      * says (plan needs few), and, as compile does, not rendering hosts whose inputs are those OUT was compiled from.
      */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
-                                                         java.nio.file.Path templatesDir,
-                                                         java.util.function.Predicate<String> keepBytes) throws IOException {
-        return drift(r, dir, templatesDir, keepBytes, templatesDir == null ? dev.meshc.emit.Previous.read(dir) : dev.meshc.emit.Previous.NONE);
+                                                         java.util.function.Predicate<String> keepBytes,
+                                                         dev.meshc.emit.Previous previous) throws IOException {
+        return drift(r, dir, null, keepBytes, previous);
     }
 
     private static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
