@@ -61,25 +61,49 @@ EDITS = [("no change", no_change), ("one container moved", move_container), ("on
 
 # ------------------------------------------------------------ rows
 
-def row(work, size, label, edit, reps):
+def manifest_hosts(out):
+    """host -> {path: sha256} of the manifest in OUT (the hosts/<vm>/ rows)."""
+    rows = {}
+    for f in json.load(open(f"{out}/manifest.json"))["files"]:
+        if f["path"].startswith("hosts/"):
+            rows.setdefault(f["path"].split("/")[1], {})[f["path"]] = f["sha256"]
+    return rows
+
+
+def hosts_changed(before, after):
+    """The hosts with a file added, changed or removed between two manifests' rows."""
+    return sorted(h for h in set(before) | set(after) if before.get(h) != after.get(h))
+
+
+def row(work, size, label, edit, reps, one_tree=False):
     """One kind of change at SIZE: `plan --against`, then the incremental compile, each rep alternating with a full
-    compile of the edited inventory into an empty directory; the OUT is put back (untimed) after each rep."""
+    compile of the edited inventory into an empty directory; the OUT is put back (untimed) after each rep.
+    one_tree: OUT is removed before the full compile and compiled again afterwards, so that the tmpfs never holds
+    two trees (an XL tree takes about 5.7 GB of it)."""
     inv, lock, out, fresh = f"{work}/{size}.yml", f"{work}/{size}.lock", f"{work}/churn-out", f"{work}/churn-fresh"
     original, base_lock = open(inv).read(), open(lock).read()
     edited = f"{work}/{size}-edited.yml"
     open(edited, "w").write(edit(original))
     inc, full, plans, rss_inc, rss_full = [], [], [], [], []
     written = hosts = None
+    before = manifest_hosts(out)
+    load = [os.getloadavg()[0]]
     for _ in range(reps):
         open(lock, "w").write(base_lock)
         w, r, text = timed(meshc("plan", edited, "--against", out, "--lock", lock, "--json"))
         plans.append(w)
-        hosts = sorted(h for h in json.loads(text[text.index("{"):text.rindex("}") + 1])["hosts"] if h != "(fleet)")
+        report = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]  # stdout's JSON; stderr's warnings follow it
+        hosts = sorted(h for h in report["hosts"] if h != "(fleet)")
         w, r, text = timed(meshc("compile", edited, "-o", out, "--lock", lock))
         inc.append(w)
         rss_inc.append(r)
         written = int(re.search(r"(\d+) written", text).group(1))
+        changed = hosts_changed(before, manifest_hosts(out))
+        if changed != hosts:  # plan must name exactly the hosts whose files the compile changed
+            raise SystemExit(f"{label}: plan names {len(hosts)} hosts {hosts[:5]}..., the compile changed {len(changed)}: {changed[:5]}...")
         shutil.rmtree(fresh, ignore_errors=True)
+        if one_tree:
+            shutil.rmtree(out, ignore_errors=True)
         open(lock, "w").write(base_lock)
         w, r, _ = timed(meshc("compile", edited, "-o", fresh, "--lock", lock, "-q"))
         full.append(w)
@@ -87,41 +111,56 @@ def row(work, size, label, edit, reps):
         shutil.rmtree(fresh, ignore_errors=True)
         open(lock, "w").write(base_lock)
         subprocess.run(meshc("compile", inv, "-o", out, "--lock", lock, "-q"), check=True)  # back to the original
-    return {"label": label, "incremental": statistics.median(inc), "full": statistics.median(full), "plan": statistics.median(plans),
-            "ratios": [i / f for i, f in zip(inc, full)], "rss_incremental_kib": max(rss_inc), "rss_full_kib": max(rss_full),
-            "written": written, "hosts": len(hosts), "host_names": hosts[:5]}
+    load.append(os.getloadavg()[0])
+    return {"label": label, "load": load, "incremental": statistics.median(inc), "full": statistics.median(full), "plan": statistics.median(plans),
+            "ratios": [i / f for i, f in zip(inc, full)], "plan_ratios": [p / f for p, f in zip(plans, full)], "rss_incremental_kib": max(rss_inc), "rss_full_kib": max(rss_full),
+            "written": written, "hosts": len(hosts), "host_names": hosts[:5], "plan_names_exactly_these": True}
 
 
-def run(work, size, reps):
-    """Every row at SIZE; WORK must hold SIZE.yml and SIZE.lock."""
+def run(work, size, reps, only=None, one_tree=False):
+    """Every row at SIZE (or those whose edit function `only` names); WORK must hold SIZE.yml and SIZE.lock."""
     subprocess.run(meshc("compile", f"{work}/{size}.yml", "-o", f"{work}/churn-out", "--lock", f"{work}/{size}.lock", "-q"), check=True)
     rows = []
     for label, edit in EDITS:
+        if only and edit.__name__ not in only:
+            continue
         print(f"churn {size}: {label}", file=sys.stderr, flush=True)
-        rows.append(row(work, size, label, edit, reps))
+        rows.append(row(work, size, label, edit, reps, one_tree))
     shutil.rmtree(f"{work}/churn-out", ignore_errors=True)
     return rows
 
 
+PREAMBLE = ("Each kind of change applied to the L inventory and compiled into the OUT of the original (incremental), "
+            "alternating with a full compile of the same edited inventory into an empty directory; the ratio is the median "
+            "of the pairs' ratios. Hosts touched: hosts with a file added, changed or removed, as `plan --against` lists them.")
+
+
 def table(size, rows):
     """The markdown rows for docs/performance.md."""
-    md = [f"| change at {size} | incremental compile | full compile (same spell) | ratio (median of pairs) | `plan --against` | files written | hosts touched |",
-          "|---|---|---|---|---|---|---|"]
+    md = [f"| change at {size} | incremental compile | full compile (same spell) | ratio (median of pairs) | `plan --against` | plan / full "
+          "| files written | hosts touched (= hosts `plan` names) |",
+          "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        plan_ratio = statistics.median(r["plan_ratios"]) if "plan_ratios" in r else r["plan"] / r["full"]
         md.append(f"| {r['label']} | {r['incremental']:.2f} s | {r['full']:.2f} s | {statistics.median(r['ratios']):.2f} | {r['plan']:.2f} s "
-                  f"| {r['written']} | {r['hosts']} |")
+                  f"| {plan_ratio:.2f} | {r['written']} | {r['hosts']} |")
+    loads = [x for r in rows for x in r.get("load", [])]
+    if loads:
+        md.append(f"\nLoad average (1 minute) on this 2-core machine while these rows ran: {min(loads):.1f}–{max(loads):.1f}.")
     return "\n".join(md)
 
 
 if __name__ == "__main__":
+    # python3 bench/churn.py SIZE [REPS [EDITS]]: EDITS a comma-separated list of the edit functions above (default: all)
     size, reps = sys.argv[1] if len(sys.argv) > 1 else "M", int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    work = "/dev/shm/meshc-churn"
+    only = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else None
+    work = os.environ.get("CHURN_WORK", "/dev/shm/meshc-churn")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     subprocess.run(meshc("fleet", size, "-o", f"{work}/{size}.yml"), check=True)
     subprocess.run(meshc("compile", f"{work}/{size}.yml", "-o", f"{work}/lockgen", "--lock", f"{work}/{size}.lock", "--host", "vm-00000", "-q"), check=True)
     shutil.rmtree(f"{work}/lockgen")
-    rows = run(work, size, reps)
+    rows = run(work, size, reps, only, one_tree=bool(os.environ.get("CHURN_ONE_TREE")))
     print(table(size, rows))
     print(json.dumps(rows, indent=1))
     shutil.rmtree(work, ignore_errors=True)

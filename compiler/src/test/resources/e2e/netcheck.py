@@ -35,7 +35,7 @@ import threading
 import time
 
 
-def serve(name, port, log=None):
+def serve(name, port, log=None, quiet=False):
     reply = (name + "\n").encode()
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -56,7 +56,8 @@ def serve(name, port, log=None):
                 pass
 
     threading.Thread(target=udp_loop, daemon=True).start()
-    print("ready", flush=True)
+    if not quiet:
+        print("ready", flush=True)
 
     def tcp_conn(conn):
         # answers at once with NAME, then once more per chunk received (hold's exchanges)
@@ -276,6 +277,52 @@ def pcap_stats(path, inner):
     print(json.dumps(st, sort_keys=True))
 
 
+def listen(name, ports):
+    """serve() on several ports at once, in this process's threads (the agent's): one process per container."""
+    for port in ports:
+        threading.Thread(target=serve, args=(name, port, None, True), daemon=True).start()
+    time.sleep(0.2)
+    print(json.dumps({"listening": ports}))
+
+
+def probe(flows, n, timeout):
+    """Each flow [host, port, proto] tried n times, all at once: the names that answered, per flow."""
+    results = [dict() for _ in flows]
+
+    def one(k, host, port, udp):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            if udp:
+                s.sendto(b"ping", (host, port))
+                data, _ = s.recvfrom(2048)
+            else:
+                s.connect((host, port))
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = s.recv(256)
+                    if not chunk:
+                        break
+                    data += chunk
+            name = data.decode().strip()
+            if name:
+                results[k][name] = results[k].get(name, 0) + 1
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    threads = []
+    for k, (host, port, proto) in enumerate(flows):
+        for _ in range(n):
+            t = threading.Thread(target=one, args=(k, host, int(port), proto == "udp"), daemon=True)
+            t.start()
+            threads.append(t)
+    for t in threads:
+        t.join()
+    print(json.dumps({"replies": results}))
+
+
 def agent():
     print("ready", flush=True)
     for line in sys.stdin:
@@ -312,6 +359,10 @@ def run(cmd, args):
         pcap_stats(args[0], int(args[1]))
     elif cmd == "agent":
         agent()
+    elif cmd == "listen":
+        listen(args[0], [int(p) for p in args[1].split(",")])
+    elif cmd == "probe":
+        probe(json.loads(args[0]), int(args[1]), float(args[2]))
     else:
         sys.exit("unknown command " + cmd)
 

@@ -12,7 +12,11 @@ public final class ExitCode {
     public static final int IO = 4;
     /** trace: the flow is not delivered (the verdict names why); verify: the files' reachability differs from the inventory's intent. */
     public static final int NOT_DELIVERED = 5;
-    /** A bug in meshc: never expected; the message asks for a report. */
+    /** review: the two trees behave differently (flows, containers, balancing, a disruptive apply). */
+    public static final int CHANGED = 6;
+    /** review: a change of a kind that breaks applications (a VIP moved). */
+    public static final int UNEXPECTED_CHANGE = 7;
+    /** A bug in meshc: never expected; the message asks for a report. Also compile and check when the files they produce fail verify. */
     public static final int INTERNAL = 70;
 
     /**
@@ -32,7 +36,9 @@ public final class ExitCode {
         m.put(DRIFT, "drift (check found differences, or --locked would change the lock)");
         m.put(IO, "I/O failure");
         m.put(NOT_DELIVERED, "not delivered (trace), or the files reach other than the inventory allows (verify)");
-        m.put(INTERNAL, "a bug in meshc (never expected; please report it)");
+        m.put(CHANGED, "behaviour changed (review: flows, containers, balancing, or an apply that disturbs traffic)");
+        m.put(UNEXPECTED_CHANGE, "unexpected change (review: a VIP moved)");
+        m.put(INTERNAL, "a bug in meshc (never expected; please report it), including files compile or check produced that fail verify (witness flow printed)");
         return java.util.Collections.unmodifiableMap(m);
     }
 

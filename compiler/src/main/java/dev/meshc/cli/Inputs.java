@@ -47,14 +47,25 @@ final class Inputs {
     }
 
     Frontend.Result run() throws IOException {
+        Frontend.Result tooLarge = read();
+        return tooLarge != null ? tooLarge : Frontend.run(label(), inventoryBytes, lockLabel(), lockText);
+    }
+
+    /**
+     * Reads the inventory and the lock (if there is one) into {@link #inventoryBytes} and {@link #lockText}, the
+     * sources of diagnostics; returns the front end's result for a file too large to read, else null.
+     */
+    Frontend.Result read() throws IOException {
+        if (inventoryBytes != null) return null;
         checkLockPath(false);
         long max = dev.meshc.load.InputLimits.DEFAULT.maxBytes();
         try {
             if (Files.isDirectory(inventory)) throw new IOException(inventory + " is a directory, not an inventory file");
             long size = Files.size(inventory);
             if (size > max) return Frontend.tooLarge(label(), size); // rejected without reading it into memory
-            inventoryBytes = readAtMost(inventory, max); // a pipe or /dev/zero has no size: bounded all the same
-            if (inventoryBytes.length > max) return Frontend.tooLarge(label(), -1);
+            byte[] bytes = readAtMost(inventory, max); // a pipe or /dev/zero has no size: bounded all the same
+            if (bytes.length > max) return Frontend.tooLarge(label(), -1);
+            inventoryBytes = bytes;
         } catch (NoSuchFileException e) {
             throw new IOException("cannot read " + inventory + ": no such file");
         }
@@ -65,7 +76,15 @@ final class Inputs {
             lockText = new String(lockBytes, StandardCharsets.UTF_8);
             sources.put(lockLabel(), lockText);
         }
-        return Frontend.run(label(), inventoryBytes, lockLabel(), lockText);
+        return null;
+    }
+
+    /**
+     * The fingerprint of a compile of these inputs into an OUT whose lock file then reads {@code lockAfter}
+     * (null: no lock file), as {@link dev.meshc.emit.HostState} records it.
+     */
+    String fingerprint(String context, String lockAfter) {
+        return dev.meshc.emit.HostState.fingerprint(context, inventoryBytes, lockAfter == null ? null : lockAfter.getBytes(StandardCharsets.UTF_8));
     }
 
     /** At most {@code max + 1} bytes: one more than the limit says the input exceeds it. */

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = {"Compile a YAML inventory of VMs, services, containers and relationships into per-host",
                 "network artifacts for a stateless container overlay (systemd-networkd, nftables, iptables, ip -batch)."},
         subcommands = {ValidateCommand.class, CompileCommand.class, CheckCommand.class, PlanCommand.class,
-                ExplainCommand.class, VipCommand.class, SchemaCommand.class, GraphCommand.class, FleetCommand.class, TrainCommand.class, TraceCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class,
+                ExplainCommand.class, VipCommand.class, SchemaCommand.class, GraphCommand.class, FleetCommand.class, TrainCommand.class, TraceCommand.class, VerifyCommand.class, ReviewCommand.class, CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class})
 public final class Main {
     private static PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
@@ -128,9 +128,9 @@ public final class Main {
      * says (plan needs few), and, as compile does, not rendering hosts whose inputs are those OUT was compiled from.
      */
     static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,
-                                                         java.nio.file.Path templatesDir,
-                                                         java.util.function.Predicate<String> keepBytes) throws IOException {
-        return drift(r, dir, templatesDir, keepBytes, templatesDir == null ? dev.meshc.emit.Previous.read(dir) : dev.meshc.emit.Previous.NONE);
+                                                         java.util.function.Predicate<String> keepBytes,
+                                                         dev.meshc.emit.Previous previous) throws IOException {
+        return drift(r, dir, null, keepBytes, previous);
     }
 
     private static java.util.List<dev.meshc.emit.FileChange> drift(dev.meshc.plan.Frontend.Result r, java.nio.file.Path dir,

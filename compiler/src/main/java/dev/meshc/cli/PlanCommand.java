@@ -1,13 +1,13 @@
 package dev.meshc.cli;
 
+import dev.meshc.emit.Compilation;
 import dev.meshc.emit.FileChange;
 import dev.meshc.emit.OutputTree;
 import dev.meshc.emit.PlanReport;
-import dev.meshc.emit.Manifest;
-import java.util.List;
-import java.util.Set;
+import dev.meshc.emit.Previous;
 import dev.meshc.plan.Frontend;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,20 +38,31 @@ final class PlanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         UsageError.unlessDirectory("--against", against, null); // a missing OUT is a first deploy: everything added
         OutputTree.checkOwnership(against); // a directory compile would refuse: exit 2 here too, not a list of "removals"
+        Inputs in = input.inputs();
+        Frontend.Result tooLarge = in.read();
+        Previous previous = Previous.read(against);
+        if (tooLarge == null && in.lockText != null && previous.state() != null
+                && previous.state().inputs().equals(in.fingerprint(Compilation.bundledContext(Version.get()), in.lockText))) {
+            // OUT was compiled from these very bytes: compile would change nothing, as it would print these warnings again.
+            Main.report(common, in, previous.state().diagnosticsFor(in.label(), in.lockLabel()));
+            return print(new PlanReport(java.util.Map.of(), List.of(), List.of()), false);
+        }
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
         var plan = r.plan().get();
-        List<FileChange> changes = onlyWhatCompileRemoves(Main.drift(r, against, null, PlanReport::needsBytes), against);
+        List<FileChange> changes = onlyWhatCompileRemoves(Main.drift(r, against, PlanReport::needsBytes, previous), previous);
         Main.report(common, input.inputs(), CompileCommand.missingLock(input.inputs(), against, plan));
-        PlanReport report = PlanReport.of(plan, changes);
+        return print(PlanReport.of(plan, changes), !changes.isEmpty());
+    }
+
+    private int print(PlanReport report, boolean changes) {
         Main.out().print(json ? report.json() : report.text());
         Main.out().flush();
-        return detailedExitCode && !changes.isEmpty() ? ExitCode.DRIFT : ExitCode.OK;
+        return detailedExitCode && changes ? ExitCode.DRIFT : ExitCode.OK;
     }
 
     /** compile removes only what its previous manifest listed: a file added by hand stays, so it is no removal. */
-    static List<FileChange> onlyWhatCompileRemoves(List<FileChange> changes, Path out) {
-        Set<String> listed = Manifest.files(out).keySet();
-        return changes.stream().filter(c -> c.kind() != FileChange.Kind.REMOVED || listed.contains(c.path())).toList();
+    static List<FileChange> onlyWhatCompileRemoves(List<FileChange> changes, Previous previous) {
+        return changes.stream().filter(c -> c.kind() != FileChange.Kind.REMOVED || previous.sha(c.path()) != null).toList();
     }
 }

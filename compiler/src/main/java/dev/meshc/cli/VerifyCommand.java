@@ -12,10 +12,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Compute from the emitted files the reachability matrix, per service pair, for nft and iptables,",
-                "and compare it with the inventory's intent: every relationship reaches every backend through its VIP",
-                "and by address, replicas reach each other, declared egress and VM ports pass, nothing else passes,",
-                "every set element is used, and both firewalls agree. Without --out the inventory is compiled in memory.",
+        description = {"Compute from the emitted files the reachability matrix, for nft and iptables, and compare it with",
+                "the inventory's intent: every relationship reaches every backend through its VIP and by address,",
+                "replicas reach each other, declared egress and VM ports pass, nothing else passes, and both firewalls",
+                "agree. Per equivalence class: every host's set elements and per-flow rules are compared with what the",
+                "inventory's flows need there, for every container; the chains are traced end to end from the first",
+                "container of each kind of service on each VM. Without --out the inventory is compiled in memory, a host at a time.",
                 "Exit codes: 0 equal to intent, 5 a difference (each printed with a witness flow and its trace),",
                 "1 invalid inventory, 2 usage error, 4 files that are not meshc's."})
 final class VerifyCommand implements Callable<Integer> {
@@ -32,11 +34,12 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Frontend.Result r = input.analyze(common);
         if (!r.ok()) return ExitCode.INVALID;
-        Network net = EmittedFiles.network(r, out, common);
-        if (net == null) return ExitCode.IO;
         Verifier.Report rep;
         try {
+            Network net = EmittedFiles.lazy(r.plan().orElseThrow(), out, null);
+            if (net.hostNames().isEmpty()) throw new TraceError(out + "/hosts/", 0, "no host has nftables/meshc.nft: not a meshc output tree");
             rep = new Verifier(r.plan().orElseThrow(), net).verify();
+            dev.meshc.diag.Timings.mark("verify");
         } catch (TraceError e) {
             Main.err().println("meshc: cannot evaluate: " + e.getMessage());
             return ExitCode.IO;

@@ -40,14 +40,17 @@ public final class Compilation {
             accept(artifact);
         }
 
-        /** A file kept from the previous output as it is (its host was not rendered); only sinks given a {@link Previous}. */
-        default void carry(Manifest.Entry entry) throws IOException {
+        /** A host's files kept from the previous output as they are (it was not rendered); only sinks given a {@link Previous}. */
+        default void carry(String host, int files) throws IOException {
             throw new UnsupportedOperationException("this sink cannot keep files of a previous output");
         }
     }
 
-    /** The manifest, and the host state to keep beside it (null when this compile cannot vouch for every host). */
-    public record Output(Artifact manifest, byte[] hostState, int rendered) {
+    /**
+     * The manifest; the host state to keep beside it (null when this compile cannot vouch for every host), without a
+     * fingerprint of its inputs (the caller knows the input bytes); and the hosts rendered (the others were carried).
+     */
+    public record Output(Artifact manifest, HostState hostState, java.util.Set<String> rendered) {
     }
 
     private Compilation() {
@@ -81,7 +84,9 @@ public final class Compilation {
         for (Artifact a : Renderers.renderFleet(plan, templates)) recording.accept(a);
         boolean everyHost = hosts.size() == plan.vms().size();
         Map<String, String> digests = new ConcurrentHashMap<>();
-        int[] rendered = new int[1];
+        java.util.Set<String> rendered = ConcurrentHashMap.newKeySet();
+        java.util.Set<String> carried = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicLong carriedRows = new java.util.concurrent.atomic.AtomicLong();
         List<String> order = new ArrayList<>(hosts);
         HostInputs inputs = context == null ? null : new HostInputs(plan, context);
         ForkJoinPool pool = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -90,17 +95,14 @@ public final class Compilation {
                 try {
                     String digest = inputs == null ? null : inputs.of(vm);
                     if (digest != null) digests.put(vm, digest);
-                    List<Manifest.Entry> kept = previous.entriesByHost().get(vm);
-                    if (digest != null && kept != null && digest.equals(previous.digests().get(vm))) {
-                        for (Manifest.Entry e : kept) {
-                            sink.carry(e);
-                            entries.add(e);
-                        }
+                    if (previous.carries(vm, digest)) {
+                        int rows = previous.rowCount(vm);
+                        sink.carry(vm, rows);
+                        carried.add(vm);
+                        carriedRows.addAndGet(rows);
                     } else {
                         for (Artifact a : Renderers.renderHost(plan, vm, templates)) recording.accept(a);
-                        synchronized (rendered) {
-                            rendered[0]++;
-                        }
+                        rendered.add(vm);
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -119,13 +121,15 @@ public final class Compilation {
         } finally {
             pool.shutdown();
         }
-        Timings.mark("render (" + rendered[0] + " hosts)");
+        Timings.mark("render (" + rendered.size() + " hosts)");
         List<Manifest.Entry> sorted = new ArrayList<>(entries);
         sorted.sort((x, y) -> x.path().compareTo(y.path()));
         String lockText = LockFile.format(plan.lock());
-        Artifact manifest = Manifest.write(sorted, inventorySha.join(), Sha256.hex(lockText.getBytes(StandardCharsets.UTF_8)), version);
-        byte[] state = context != null && everyHost ? HostState.of(digests, manifest.bytes()).encode() : null;
-        return new Output(manifest, state, rendered[0]);
+        Artifact manifest = Manifest.write(sorted, List.copyOf(carried), previous, inventorySha.join(),
+                Sha256.hex(lockText.getBytes(StandardCharsets.UTF_8)), version);
+        Timings.mark("manifest");
+        HostState state = context != null && everyHost ? HostState.of(digests, manifest.bytes(), sorted.size() + carriedRows.get()) : null;
+        return new Output(manifest, state, java.util.Set.copyOf(rendered));
     }
 
     /**

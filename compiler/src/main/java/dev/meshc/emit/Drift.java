@@ -62,9 +62,7 @@ public final class Drift {
         }
 
         @Override
-        public void carry(Manifest.Entry entry) {
-            String host = Previous.hostOf(entry.path());
-            if (host == null) throw new IllegalArgumentException("only a host's files are carried: " + entry.path());
+        public void carry(String host, int files) {
             carriedHosts.add(host);
         }
 

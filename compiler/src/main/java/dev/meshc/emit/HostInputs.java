@@ -65,17 +65,25 @@ public final class HostInputs {
 
     private static final java.lang.invoke.VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
-    /** The services whose data can reach this host's files. */
+    /** The services whose data can reach this host's files: those near each service of its containers. */
     private java.util.Set<String> neighbourhood(List<ContainerPlan> local) {
-        java.util.Set<String> out = new java.util.HashSet<>();
-        for (ContainerPlan c : local) out.add(c.service());
-        for (String s : List.copyOf(out)) {
-            for (Binding b : plan.bindingsOf(s).values()) out.add(b.service()); // what it consumes: VIPs, chains, backends
-            for (Target t : plan.targetsByService().getOrDefault(s, List.of())) { // who consumes it: the allowlist
-                out.addAll(plan.consumersOfTarget().getOrDefault(t.key(), List.of()));
-            }
+        java.util.Set<String> out = new java.util.HashSet<>(), services = new java.util.HashSet<>();
+        for (ContainerPlan c : local) {
+            if (services.add(c.service())) out.addAll(near.computeIfAbsent(c.service(), this::near));
         }
         return out;
+    }
+
+    /** Each service's neighbours, worked out once: a service's containers sit on several hosts. */
+    private final Map<String, List<String>> near = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A service, the services it consumes (VIPs, chains, backends) and those consuming it (the allowlist). */
+    private List<String> near(String s) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        out.add(s);
+        for (Binding b : plan.bindingsOf(s).values()) out.add(b.service());
+        for (Target t : plan.targetsByService().getOrDefault(s, List.of())) out.addAll(plan.consumersOfTarget().getOrDefault(t.key(), List.of()));
+        return List.copyOf(out);
     }
 
     /** One service's part: its model record, its placed containers, its bindings and the targets it serves. */
@@ -110,6 +118,19 @@ public final class HostInputs {
             md.update(buf, 0, n);
             n = 0;
             return md.digest();
+        }
+
+        /** Bytes (a file's), tagged and length-prefixed; null as a value of its own. */
+        void bytes(byte[] b) {
+            if (b == null) {
+                tag('0');
+                return;
+            }
+            tag('b');
+            i64(b.length);
+            md.update(buf, 0, n);
+            n = 0;
+            md.update(b);
         }
 
         /** A digest of a part, as it is (fixed length: no tag needed). */

@@ -35,15 +35,29 @@ public final class Manifest {
 
     /** @param files every other file, sorted by path */
     public static Artifact write(List<Entry> files, String inventorySha256, String lockSha256, String version) {
-        StringBuilder sb = new StringBuilder(64 + files.size() * 128);
+        return write(files, List.of(), Previous.NONE, inventorySha256, lockSha256, version);
+    }
+
+    /**
+     * @param files   the rows to write, sorted by path
+     * @param carried hosts whose rows are copied from {@code from} as they are, sorted by name; merged with
+     *                {@code files} in path order ({@code hosts/<vm>/} is a run of the sorted paths)
+     */
+    static Artifact write(List<Entry> files, List<String> carried, Previous from, String inventorySha256, String lockSha256, String version) {
+        StringBuilder sb = new StringBuilder(64 + (files.size() + 50 * carried.size()) * 128);
         sb.append("{\n  \"files\": [\n");
-        for (int i = 0; i < files.size(); i++) {
-            Entry e = files.get(i);
+        List<String> hosts = new java.util.ArrayList<>(carried.size());
+        for (String h : carried) hosts.add("hosts/" + h + "/");
+        hosts.sort(null); // by path: "hosts/a-b/" before "hosts/a/"
+        int h = 0;
+        for (Entry e : files) {
+            for (; h < hosts.size() && hosts.get(h).compareTo(e.path()) < 0; h++) from.appendRows(hostName(hosts.get(h)), sb);
             sb.append("    {\"path\": \"");
             string(sb, e.path());
-            sb.append("\", \"sha256\": \"").append(e.sha256()).append("\", \"size\": ").append(e.size()).append('}');
-            sb.append(i + 1 < files.size() ? ",\n" : "\n");
+            sb.append("\", \"sha256\": \"").append(e.sha256()).append("\", \"size\": ").append(e.size()).append("},\n");
         }
+        for (; h < hosts.size(); h++) from.appendRows(hostName(hosts.get(h)), sb);
+        if (sb.charAt(sb.length() - 2) == ',') sb.deleteCharAt(sb.length() - 2); // the last row has no comma
         sb.append("  ],").append(GENERATOR_LINE);
         sb.append("  \"inventory_sha256\": \"").append(inventorySha256).append("\",\n");
         sb.append("  \"lock_sha256\": \"").append(lockSha256).append("\",\n");
@@ -51,6 +65,10 @@ public final class Manifest {
         string(sb, version);
         sb.append("\"\n}\n");
         return new Artifact(PATH, sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String hostName(String prefix) {
+        return prefix.substring(6, prefix.length() - 1);
     }
 
     /** A JSON string's content: quotes, backslashes and control characters escaped, {@code </} as {@code <\/}. */
@@ -118,22 +136,12 @@ public final class Manifest {
         }
     }
 
-    /** A manifest's rows and its identity ({@link HostState#id}, what the host state is tied to). */
-    public record Listing(List<Entry> entries, String id) {
-    }
-
-    /** The manifest in OUT, read once for both its rows and its hash; null if there is no usable one. */
-    public static Listing listing(Path out) {
-        Path m = out.resolve(PATH);
-        if (!Files.isRegularFile(m)) return null;
-        try {
-            byte[] bytes = Files.readAllBytes(m);
-            List<Entry> entries = new java.util.ArrayList<>();
-            try (JsonParser p = new ObjectMapper().createParser(bytes)) {
-                if (!parse(p, entries::add)) return null;
-            }
-            return new Listing(entries, HostState.id(bytes));
-        } catch (IOException | JacksonException e) {
+    /** The rows of a manifest's bytes, by a JSON parser (any layout); null if it is not a usable manifest. */
+    static List<Entry> parse(byte[] bytes) {
+        List<Entry> entries = new java.util.ArrayList<>();
+        try (JsonParser p = new ObjectMapper().createParser(bytes)) {
+            return parse(p, entries::add) ? entries : null;
+        } catch (JacksonException e) {
             return null;
         }
     }

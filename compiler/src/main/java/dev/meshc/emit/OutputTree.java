@@ -46,11 +46,19 @@ public final class OutputTree {
     static final String STAGE = ".meshc-stage";
     /** Present while temp files may exist beside their targets: recovery walks the tree only then. */
     static final String DIRTY = ".meshc-dirty";
-    /** The top-level directories every artifact lives in (the manifest sits beside them). */
-    private static final Set<String> OWN_SUBTREES = Set.of("hosts", "ansible");
+    /** The top-level directories every artifact lives in (the manifest sits beside them): the render registry's. */
+    static final Set<String> OWN_SUBTREES = dev.meshc.render.Renderers.DIRECTORIES;
 
     /** What a write did, for messages and tests. */
-    public record Result(List<String> written, List<String> unchanged, List<String> removed) {
+    public record Result(List<String> written, List<String> unchanged, List<String> removed, long carried) {
+        public Result(List<String> written, List<String> unchanged, List<String> removed) {
+            this(written, unchanged, removed, 0);
+        }
+
+        /** Files left as they were: compared or trusted by their stat ({@link #unchanged}), or carried with their host. */
+        public long unchangedCount() {
+            return unchanged.size() + carried;
+        }
     }
 
     private final Path out;
@@ -75,11 +83,10 @@ public final class OutputTree {
             FileLock lock = ch.lock();
             recover();
             knownDirectories.clear(); // recovery and earlier writes may have removed directories
-            Manifest.Listing listing = Manifest.listing(out);
-            Map<String, String> previous = new java.util.HashMap<>();
-            if (listing != null) for (Manifest.Entry e : listing.entries()) previous.put(e.path(), e.sha256());
-            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(out.resolve(Manifest.PATH));
-            return new Transaction(ch, lock, inProcess, listing, previous, previous.isEmpty() && holdsNothingButTheLock());
+            Path m = out.resolve(Manifest.PATH);
+            Previous previous = Files.isRegularFile(m, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Previous.of(out, Files.readAllBytes(m)) : Previous.NONE;
+            manifestTime = previous.isEmpty() ? null : Files.getLastModifiedTime(m);
+            return new Transaction(ch, lock, inProcess, previous, previous.isEmpty() && holdsNothingButTheLock());
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
             inProcess.unlock();
@@ -149,19 +156,20 @@ public final class OutputTree {
         private final FileChannel channel;
         private final FileLock lock;
         private final java.util.concurrent.locks.ReentrantLock inProcess;
-        private final Manifest.Listing listing;
-        private final Map<String, String> previous;
+        private final Previous previous;
         private final boolean fresh;
         private final Set<String> produced = java.util.concurrent.ConcurrentHashMap.newKeySet();
         private final List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
         private final List<String> unchanged = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final Set<String> carriedHosts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicLong carried = new java.util.concurrent.atomic.AtomicLong();
         private boolean done;
+        private boolean closed;
 
         private boolean dirty;
 
-        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Manifest.Listing listing,
-                            Map<String, String> previous, boolean fresh) {
-            this.listing = listing;
+        private Transaction(FileChannel channel, FileLock lock, java.util.concurrent.locks.ReentrantLock inProcess, Previous previous,
+                            boolean fresh) {
             this.channel = channel;
             this.lock = lock;
             this.inProcess = inProcess;
@@ -179,20 +187,20 @@ public final class OutputTree {
             stage(a, null);
         }
 
-        /** What the full compile that wrote this tree left for skipping unchanged hosts ({@link Previous#NONE} if nothing usable). */
+        /** What the compile that wrote this tree left: its manifest's rows and, if usable, its {@link HostState}. */
         public Previous previous() {
-            return listing == null ? Previous.NONE : Previous.of(out, listing.id(), listing.entries());
+            return previous;
         }
 
         /**
-         * Keeps a file of the previous tree as it is, unread: its host's inputs are unchanged, so its bytes are
-         * those the previous manifest lists ({@link HostState}).
+         * Keeps a host's files of the previous tree as they are, unread: its inputs are unchanged, so their bytes are
+         * those the previous manifest lists ({@link HostState}), and its rows are copied from that manifest.
          */
         @Override
-        public void carry(Manifest.Entry e) throws IOException {
-            if (!e.sha256().equals(previous.get(e.path()))) throw new IOException("carrying " + e.path() + ", which the previous manifest does not list");
-            if (!produced.add(e.path())) throw new IOException("two artifacts with the path " + e.path());
-            unchanged.add(e.path());
+        public void carry(String host, int files) throws IOException {
+            if (!previous.hosts().contains(host)) throw new IOException("carrying hosts/" + host + ", which the previous manifest does not list");
+            if (!carriedHosts.add(host)) throw new IOException("carrying hosts/" + host + " twice");
+            carried.addAndGet(files);
         }
 
         @Override
@@ -217,7 +225,7 @@ public final class OutputTree {
                 written.add(a.path());
                 return;
             }
-            if (sha256 != null && sha256.equals(previous.get(a.path())) && untouchedSinceManifest(out.resolve(a.path()), a.bytes().length)) {
+            if (sha256 != null && sha256.equals(previous.sha(a.path())) && untouchedSinceManifest(out.resolve(a.path()), a.bytes().length)) {
                 unchanged.add(a.path());
                 return;
             }
@@ -256,8 +264,10 @@ public final class OutputTree {
             files.addAll(manifestWritten); // renamed last
             same.addAll(manifestSame);
             List<String> removed = new ArrayList<>();
-            for (String p : previous.keySet()) {
-                if (!produced.contains(p) && Files.exists(out.resolve(p))) removed.add(p);
+            for (Manifest.Entry e : previous.others()) removable(e.path(), removed);
+            for (String host : previous.hosts()) {
+                if (carriedHosts.contains(host)) continue; // kept whole
+                for (Manifest.Entry e : previous.entriesOf(host)) removable(e.path(), removed);
             }
             done = true;
             removed.sort(null);
@@ -268,7 +278,12 @@ public final class OutputTree {
             for (String p : manifestWritten) ops.add(new Journal.Op(Journal.Kind.RENAME, p)); // the manifest, last of the renames
             for (String p : removed) ops.add(new Journal.Op(Journal.Kind.DELETE, p));
             commitJournal(new Journal(ops));
-            return new Result(files, same, removed);
+            return new Result(files, same, removed, carried.get());
+        }
+
+        /** A file the previous manifest listed that this write did not produce, if it is still there. */
+        private void removable(String path, List<String> removed) {
+            if (!produced.contains(path) && Files.exists(out.resolve(path))) removed.add(path);
         }
 
         /** Into an empty OUT: the stage directory's top-level entries are renamed into place, the manifest last. */
@@ -305,6 +320,8 @@ public final class OutputTree {
 
         @Override
         public void close() throws IOException {
+            if (closed) return;
+            closed = true;
             try {
                 if (!done) recover(); // discarded exactly as after a kill: stage, temp files, the directories made for them
             } finally {

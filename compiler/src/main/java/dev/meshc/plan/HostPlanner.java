@@ -146,10 +146,15 @@ final class HostPlanner {
 
     /** iptables' random balancing: backend i of n is taken with probability 1/(n-i) among what the rules before it left. */
     static List<String> probabilities(int n) {
-        List<String> p = new ArrayList<>(Math.max(0, n - 1));
-        for (int i = 0; i < n - 1; i++) p.add(String.format(java.util.Locale.ROOT, "%.11f", 1.0 / (n - i)));
-        return p;
+        return PROBABILITIES.computeIfAbsent(n, k -> {
+            List<String> p = new ArrayList<>(Math.max(0, k - 1));
+            for (int i = 0; i < k - 1; i++) p.add(String.format(java.util.Locale.ROOT, "%.11f", 1.0 / (k - i)));
+            return List.copyOf(p);
+        });
     }
+
+    /** By number of backends: String.format's locale lookups were a tenth of planning a host (JFR). */
+    private static final java.util.Map<Integer, List<String>> PROBABILITIES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static List<HostPlan.Chain> chains(Plan plan, TreeMap<String, Target> usedTargets) {
         List<HostPlan.Chain> chains = new ArrayList<>(usedTargets.size());

@@ -68,9 +68,8 @@ public final class IndexAllocator {
             u.set(k);
             out.put(c.name(), new Lock.Entry(c.vm(), k));
         }
-        Map<String, Integer> cursor = new TreeMap<>();
+        Map<String, Integer> cursor = old.nextIndices(inv.vms().keySet());
         java.util.Set<String> moved = new java.util.HashSet<>();
-        for (String vm : inv.vms().keySet()) cursor.put(vm, old.nextIndex(vm));
         for (Container c : fresh) {
             BitSet u = used.get(c.vm());
             int from = cursor.getOrDefault(c.vm(), 1);
@@ -82,12 +81,12 @@ public final class IndexAllocator {
             cursor.put(c.vm(), k + 1);
             moved.add(c.vm());
         }
-        Lock plain = Lock.of(out);
+        Map<String, Integer> highest = Lock.highestByVm(out.values());
         Map<String, Integer> next = new TreeMap<>();
         for (var e : cursor.entrySet()) {
             String vm = e.getKey();
             int n = e.getValue() > capacity ? 1 : e.getValue();
-            int implicit = plain.highest(vm) + 1;
+            int implicit = highest.getOrDefault(vm, 0) + 1;
             // Written only where the default (one past the highest index held) would be wrong: after an
             // allocation, where the old lock said so, or where the default would move back over freed indices.
             if (n != implicit && (moved.contains(vm) || old.next().containsKey(vm) || n > implicit)) next.put(vm, n);

@@ -45,4 +45,24 @@ public record Lock(SortedMap<String, Entry> entries, SortedMap<String, Integer> 
         for (Entry e : entries.values()) if (e.vm().equals(vm) && e.index() > max) max = e.index();
         return max;
     }
+
+    /**
+     * The highest index held on each VM that holds one, in one pass: asking {@link #nextIndex} per VM walks every
+     * entry per VM (50 million steps at 1,000 VMs and 50,000 containers, a third of a compile's front end).
+     */
+    static Map<String, Integer> highestByVm(java.util.Collection<Entry> entries) {
+        Map<String, Integer> max = new java.util.HashMap<>();
+        for (Entry e : entries) max.merge(e.vm(), e.index(), Math::max);
+        return max;
+    }
+
+    /** {@link #nextIndex} of the given VMs, all at once. */
+    Map<String, Integer> nextIndices(Iterable<String> vms) {
+        Map<String, Integer> highest = highestByVm(entries.values()), out = new TreeMap<>();
+        for (String vm : vms) {
+            Integer n = next.get(vm);
+            out.put(vm, n != null ? n : highest.getOrDefault(vm, 0) + 1);
+        }
+        return out;
+    }
 }

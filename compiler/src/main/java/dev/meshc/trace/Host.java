@@ -19,13 +19,15 @@ final class Host {
     }
     record Fdb(String mac, int dst, long vni, String file, int line) {
     }
-    record Container(String name, int addr, String veth) {
+    record Container(String name, int addr, String veth, String vm) {
     }
     final List<Route> routes = new ArrayList<>();
     final List<Local> locals = new ArrayList<>();
     final List<Neighbor> neighbors = new ArrayList<>();
     final List<Fdb> fdb = new ArrayList<>();
     final Map<String, Container> containers = new TreeMap<>();
+    /** The host's files (for the containers' hosts files). */
+    Map<String, byte[]> files = Map.of();
     String tunnel; // meshc-vx | meshc-gre
     String encapsulation;
     int underlay;
@@ -57,38 +59,46 @@ final class Host {
             String l = lines[k].trim();
             int ln = k + 1;
             if (l.isEmpty() || l.startsWith("#")) continue;
-            Matcher m;
-            if ((m = Pattern.compile("address replace " + A + "/32 dev " + DEV).matcher(l)).matches()) {
+            Matcher m = null;
+            if (l.startsWith("route replace ") && l.contains(" via ")) { // the bulk of the file: one per peer
+                if ((m = Re.of("route replace " + P + " via " + A + " dev " + DEV + " onlink proto 252").matcher(l)).matches()) {
+                    routes.add(new Route(Ip.Prefix.parse(m.group(1)), false, m.group(3), Ip.parse(m.group(2)), file, ln));
+                    batchFacts.put("route " + m.group(1) + " via " + m.group(2) + " dev " + m.group(3), file + ":" + ln);
+                    continue;
+                }
+                throw new TraceError(file, ln, "'" + l + "' is not meshc's ip -batch grammar");
+            }
+            if ((m = Re.of("address replace " + A + "/32 dev " + DEV).matcher(l)).matches()) {
                 locals.add(new Local(Ip.parse(m.group(1)), m.group(2), file, ln));
                 batchFacts.put("address " + m.group(1) + " dev " + m.group(2), file + ":" + ln);
-            } else if ((m = Pattern.compile("route replace " + P + " dev " + DEV + " scope link").matcher(l)).matches()) {
+            } else if ((m = Re.of("route replace " + P + " dev " + DEV + " scope link").matcher(l)).matches()) {
                 routes.add(new Route(Ip.Prefix.parse(m.group(1)), false, m.group(2), 0, file, ln));
                 batchFacts.put("route " + m.group(1) + " dev " + m.group(2), file + ":" + ln);
-            } else if ((m = Pattern.compile("route replace unreachable " + P + " proto 252").matcher(l)).matches()) {
+            } else if ((m = Re.of("route replace unreachable " + P + " proto 252").matcher(l)).matches()) {
                 routes.add(new Route(Ip.Prefix.parse(m.group(1)), true, "", 0, file, ln));
                 batchFacts.put("unreachable " + m.group(1), file + ":" + ln);
-            } else if ((m = Pattern.compile("route replace " + P + " via " + A + " dev " + DEV + " onlink proto 252").matcher(l)).matches()) {
+            } else if ((m = Re.of("route replace " + P + " via " + A + " dev " + DEV + " onlink proto 252").matcher(l)).matches()) {
                 routes.add(new Route(Ip.Prefix.parse(m.group(1)), false, m.group(3), Ip.parse(m.group(2)), file, ln));
                 batchFacts.put("route " + m.group(1) + " via " + m.group(2) + " dev " + m.group(3), file + ":" + ln);
-            } else if ((m = Pattern.compile("neighbor replace " + A + " lladdr (" + MAC.substring(1, MAC.length() - 1) + "|\\d{1,3}(?:\\.\\d{1,3}){3}) dev " + DEV + " nud permanent").matcher(l)).matches()) {
+            } else if ((m = Re.of("neighbor replace " + A + " lladdr (" + MAC.substring(1, MAC.length() - 1) + "|\\d{1,3}(?:\\.\\d{1,3}){3}) dev " + DEV + " nud permanent").matcher(l)).matches()) {
                 neighbors.add(new Neighbor(Ip.parse(m.group(1)), m.group(2), m.group(3), file, ln));
                 batchFacts.put("neighbor " + m.group(1) + " lladdr " + m.group(2) + " dev " + m.group(3), file + ":" + ln);
-            } else if ((m = Pattern.compile("fdb replace " + MAC + " dev " + DEV + " dst " + A + " vni (\\d+) self permanent").matcher(l)).matches()) {
+            } else if ((m = Re.of("fdb replace " + MAC + " dev " + DEV + " dst " + A + " vni (\\d+) self permanent").matcher(l)).matches()) {
                 fdb.add(new Fdb(m.group(1), Ip.parse(m.group(3)), Long.parseLong(m.group(4)), file, ln));
                 batchFacts.put("fdb " + m.group(1) + " dst " + m.group(3) + " vni " + m.group(4), file + ":" + ln);
-            } else if ((m = Pattern.compile("link add " + DEV + " type vxlan id (\\d+) local " + A + " dstport (\\d+) ttl \\d+ nolearning").matcher(l)).matches()) {
+            } else if ((m = Re.of("link add " + DEV + " type vxlan id (\\d+) local " + A + " dstport (\\d+) ttl \\d+ nolearning").matcher(l)).matches()) {
                 tunnel = m.group(1);
                 encapsulation = "vxlan";
                 vni = Long.parseLong(m.group(2));
                 underlay = Ip.parse(m.group(3));
                 vxlanPort = Integer.parseInt(m.group(4));
                 linkLine = ln;
-            } else if ((m = Pattern.compile("link add " + DEV + " type gre local " + A + " ttl \\d+").matcher(l)).matches()) {
+            } else if ((m = Re.of("link add " + DEV + " type gre local " + A + " ttl \\d+").matcher(l)).matches()) {
                 tunnel = m.group(1);
                 encapsulation = "gre";
                 underlay = Ip.parse(m.group(2));
                 linkLine = ln;
-            } else if (l.matches("link set " + DEV + "( address " + MAC + ")?( alias meshc:[0-9a-f]+)?( mtu \\d+)?( addrgenmode none)?( up)?")) {
+            } else if (Re.matches(l, "link set " + DEV + "( address " + MAC + ")?( alias meshc:[0-9a-f]+)?( mtu \\d+)?( addrgenmode none)?( up)?")) {
                 continue;
             } else {
                 throw new TraceError(file, ln, "'" + l + "' is not meshc's ip -batch grammar");
@@ -99,6 +109,17 @@ final class Host {
     private static final java.util.Set<String> NETWORKD_KEYS = java.util.Set.of("Name", "MTUBytes", "Address", "ConfigureWithoutCarrier",
             "LinkLocalAddressing", "IPv6AcceptRA", "Type", "Destination", "Gateway", "GatewayOnLink", "Scope", "LinkLayerAddress",
             "MACAddress", "VNI", "Unmanaged");
+
+    /** {@code KEY=VALUE} with a known key and a value without spaces (the regex {@code ([A-Za-z0-9]+)=(\\S+)}, by hand). */
+    private static boolean keyValue(String l, Map<String, String> into) {
+        int eq = l.indexOf('=');
+        if (eq <= 0 || eq == l.length() - 1) return false;
+        String key = l.substring(0, eq), value = l.substring(eq + 1);
+        if (!NETWORKD_KEYS.contains(key)) return false;
+        for (int i = 0; i < value.length(); i++) if (Character.isWhitespace(value.charAt(i))) return false;
+        into.put(key, value);
+        return true;
+    }
 
     /** A systemd-networkd .network file as meshc writes it: its routes, neighbours and FDB entries become facts. */
     void networkd(String rel, String text) throws TraceError {
@@ -112,13 +133,13 @@ final class Host {
             String l = k < lines.length ? lines[k].trim() : "[End]";
             if (l.isEmpty() || l.startsWith("#")) continue;
             Matcher m;
-            if ((m = Pattern.compile("\\[(Match|Link|Network|Route|Neighbor|BridgeFDB|End)\\]").matcher(l)).matches()) {
+            if ((m = Re.of("\\[(Match|Link|Network|Route|Neighbor|BridgeFDB|End)\\]").matcher(l)).matches()) {
                 if (section != null) sections.add(new Object[]{section, cur, start});
                 section = m.group(1);
                 cur = new java.util.LinkedHashMap<>();
                 start = k + 1;
-            } else if ((m = Pattern.compile("([A-Za-z0-9]+)=(\\S+)").matcher(l)).matches() && section != null && NETWORKD_KEYS.contains(m.group(1))) {
-                cur.put(m.group(1), m.group(2));
+            } else if (section != null && keyValue(l, cur)) {
+                continue;
             } else {
                 throw new TraceError(file, k + 1, "'" + l + "' is not meshc's systemd-networkd grammar");
             }

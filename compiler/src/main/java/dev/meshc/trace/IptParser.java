@@ -38,11 +38,11 @@ final class IptParser {
             String l = lines[k].trim();
             if (l.isEmpty() || l.startsWith("#")) continue;
             Matcher m;
-            if ((m = Pattern.compile("\\*(raw|nat|filter)").matcher(l)).matches()) {
+            if ((m = Re.of("\\*(raw|nat|filter)").matcher(l)).matches()) {
                 table = m.group(1);
             } else if (l.equals("COMMIT")) {
                 table = null;
-            } else if ((m = Pattern.compile(":(MESHC-[A-Z0-9-]+) - \\[0:0\\]").matcher(l)).matches()) {
+            } else if ((m = Re.of(":(MESHC-[A-Z0-9-]+) - \\[0:0\\]").matcher(l)).matches()) {
                 if (table == null) throw err("chain outside a table", l);
                 rs.chainLines.put(m.group(1), ln);
                 rs.chains.putIfAbsent(m.group(1), new ArrayList<>());
@@ -78,14 +78,29 @@ final class IptParser {
         }
     }
 
+    /** Words, or double-quoted strings without their quotes (what {@code "([^"]*)"|(\\S+)} finds, without a regex). */
     private static List<String> tokens(String l) {
         List<String> out = new ArrayList<>();
-        Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(l);
-        while (m.find()) out.add(m.group(1) != null ? m.group(1) : m.group(2));
+        int i = 0, n = l.length();
+        while (i < n) {
+            char c = l.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '"' && l.indexOf('"', i + 1) > 0) {
+                int end = l.indexOf('"', i + 1);
+                out.add(l.substring(i + 1, end));
+                i = end + 1;
+            } else {
+                int j = i;
+                while (j < n && !Character.isWhitespace(l.charAt(j))) j++;
+                out.add(l.substring(i, j));
+                i = j;
+            }
+        }
         return out;
     }
 
-    private static final Pattern U32 = Pattern.compile("0>>22&0x3C@(\\d+)(?:>>(\\d+))?(?:&(0x[0-9a-fA-F]+))?=(0x[0-9a-fA-F]+|\\d+)");
+    private static final Pattern U32 = Re.of("0>>22&0x3C@(\\d+)(?:>>(\\d+))?(?:&(0x[0-9a-fA-F]+))?=(0x[0-9a-fA-F]+|\\d+)");
 
     private void rule(String l) throws TraceError {
         List<String> t = tokens(l);
@@ -213,7 +228,15 @@ final class IptParser {
         }
         if (v == null) throw err("rule without -j", l);
         if (probability != 1 && v.kind() != Rule.Kind.DNAT) throw err("statistic outside a DNAT branch", l);
-        rs.add(chain, new Rule(file, ln, l, List.copyOf(ms), v));
+        Rule rule = new Rule(file, ln, l, List.copyOf(ms), v);
+        rs.add(chain, rule);
+        if (chain.equals("MESHC-FLOWS")) {
+            java.util.regex.Matcher f = FLOW.matcher(l);
+            if (f.matches() && Ip.isAddr(f.group(2)) && Ip.isAddr(f.group(3)) && Ip.isAddr(f.group(4))) {
+                rs.index(chain, IptParser::flowKey, f.group(1) + " " + Ip.parse(f.group(2)) + " " + Ip.parse(f.group(3)) + " " + Ip.parse(f.group(4))
+                        + " " + Integer.parseInt(f.group(5)), rule);
+            }
+        }
         if (chain.equals("MESHC-FLOWS") || chain.equals("MESHC-EGRESS") || chain.equals("MESHC-CONTAINER-IN") && v.kind() == Rule.Kind.ACCEPT && l.contains(" -s ")
                 || chain.equals("MESHC-SNAT") || chain.equals("MESHC-DNAT") && l.contains(" -s ")
                 || chain.startsWith("MESHC-T-") || chain.equals("MESHC-TO-MESHC") && l.contains("--ctorigsrc")) {
@@ -222,8 +245,16 @@ final class IptParser {
     }
 
 
+    /** A per-flow rule exactly as meshc writes it: indexed by its conntrack tuple. */
+    private static final Pattern FLOW = Pattern.compile("-A MESHC-FLOWS -m conntrack --ctproto (tcp|udp) --ctorigsrc (\\S+) --ctorigdst (\\S+)"
+            + " --ctreplsrc (\\S+) --ctorigdstport (\\d{1,5}) -j ACCEPT");
+
+    private static Object flowKey(Pkt p) {
+        return p.proto + " " + p.ctOrigSrc + " " + p.ctOrigDst + " " + p.ctReplSrc + " " + p.dport;
+    }
+
     private int port(String a, String l) throws TraceError {
-        if (a == null || !a.matches("\\d{1,5}") || Integer.parseInt(a) > 65535) throw err("bad port", l);
+        if (a == null || !Re.matches(a, "\\d{1,5}") || Integer.parseInt(a) > 65535) throw err("bad port", l);
         return Integer.parseInt(a);
     }
 

@@ -10,13 +10,34 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** Every host of an output tree, read from the files' bytes (paths relative to the tree: hosts/vm/...). */
+/**
+ * Every host of an output tree, read from the files' bytes (paths relative to the tree: hosts/vm/...).
+ * Either every host is parsed up front ({@link #of}, {@link #read}), or ({@link #lazy}) each host is parsed
+ * when a trace first reaches it and a bounded number stay parsed: at a thousand VMs the parsed rulesets of
+ * every host would not fit in the heap.
+ */
 public final class Network {
-    final Map<String, Host> hosts = new TreeMap<>();
-    final Map<String, byte[]> files;
+    private static final Pattern NFT_PATH = Pattern.compile("hosts/([^/]+)/nftables/meshc\\.nft");
+    private static final Pattern ADDRESS = Pattern.compile("\"address\": \"([0-9.]+)\"");
+    private static final Pattern HOST_INTERFACE = Pattern.compile("\"host_interface\": \"([A-Za-z0-9_.-]+)\"");
 
-    private Network(Map<String, byte[]> files) {
-        this.files = files;
+    /** One host's files (paths relative to the tree), for a lazy network; null when the host has none. */
+    public interface HostFiles {
+        Map<String, byte[]> of(String vm) throws IOException;
+    }
+
+    private final java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    private final Map<String, Host> loaded;
+    private final HostFiles source;
+    /** Lazy: where a container address or an underlay address lives, as the inventory says; the host's own files then decide. */
+    private final Map<Integer, String> containerHint;
+    private final Map<Integer, String> underlayHint;
+
+    private Network(Map<String, Host> loaded, HostFiles source, Map<Integer, String> containerHint, Map<Integer, String> underlayHint) {
+        this.loaded = loaded;
+        this.source = source;
+        this.containerHint = containerHint;
+        this.underlayHint = underlayHint;
     }
 
     /** Reads an output directory (only hosts/ is needed). */
@@ -32,25 +53,75 @@ public final class Network {
         return of(files);
     }
 
-    public static Network of(Map<String, byte[]> files) throws TraceError {
-        Network n = new Network(files);
+    public static Network of(Map<String, byte[]> all) throws TraceError {
+        java.util.NavigableMap<String, byte[]> files = all instanceof java.util.NavigableMap<String, byte[]> n ? n : new TreeMap<>(all);
+        Network n = new Network(new TreeMap<>(), null, null, null);
         for (String path : files.keySet()) {
-            Matcher m = Pattern.compile("hosts/([^/]+)/nftables/meshc\\.nft").matcher(path);
-            if (m.matches()) n.hosts.put(m.group(1), new Host(m.group(1)));
+            Matcher m = NFT_PATH.matcher(path);
+            if (m.matches()) n.names.add(m.group(1));
         }
-        if (n.hosts.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
-        for (Host h : n.hosts.values()) {
-            n.load(h);
+        if (n.names.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
+        for (String vm : n.names) {
+            Host h = load(vm, files.subMap("hosts/" + vm + "/", true, "hosts/" + vm + "/" + Character.MAX_VALUE, false));
+            n.loaded.put(vm, h);
             n.byUnderlay.put(h.underlay, h);
-            for (Host.Container c : h.containers.values()) {
-                n.byAddr.put(c.addr(), c);
-                n.hostOf.put(c, h);
-            }
+            for (Host.Container c : h.containers.values()) n.byAddr.put(c.addr(), c);
         }
         return n;
     }
 
-    private String text(String path, boolean required) throws TraceError {
+    /**
+     * A network whose hosts are parsed on first use from {@code source}, at most {@code keep} at a time.
+     * {@code containers} and {@code underlays} say which host to open for an address (the inventory's plan).
+     */
+    public static Network lazy(java.util.Collection<String> vms, HostFiles source, Map<Integer, String> containers, Map<Integer, String> underlays, int keep) {
+        Map<String, Host> cache = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Host> e) {
+                return size() > keep;
+            }
+        };
+        Network n = new Network(cache, source, Map.copyOf(containers), Map.copyOf(underlays));
+        n.names.addAll(vms);
+        return n;
+    }
+
+    /** Null, or the only hosts a trace enters: a flow handed to another host through the tunnel ends there. */
+    private java.util.Set<String> boundary;
+
+    /** Traces stop at the tunnel towards hosts outside {@code vms} (null: none): what the files of these hosts decide. */
+    void limitTo(java.util.Set<String> vms) {
+        this.boundary = vms == null ? null : java.util.Set.copyOf(vms);
+    }
+
+    /** Whether a trace enters the host with this underlay address. */
+    boolean evaluates(int underlay) {
+        if (boundary == null) return true;
+        String vm = underlayHint != null ? underlayHint.get(underlay) : null;
+        if (vm == null) {
+            Host h = byUnderlay.get(underlay);
+            vm = h == null ? null : h.name;
+        }
+        return vm == null || boundary.contains(vm);
+    }
+
+    /** The host named {@code vm}, parsed (null when the tree has no such host). */
+    Host host(String vm) throws TraceError {
+        Host h = loaded.get(vm);
+        if (h != null || source == null || !names.contains(vm)) return h;
+        Map<String, byte[]> files;
+        try {
+            files = source.of(vm);
+        } catch (IOException e) {
+            throw new TraceError("hosts/" + vm + "/", 0, "cannot read: " + e.getMessage());
+        }
+        if (files == null || files.isEmpty()) throw new TraceError("hosts/" + vm + "/", 0, "missing");
+        h = load(vm, files instanceof java.util.NavigableMap<String, byte[]> nm ? nm : new TreeMap<>(files));
+        loaded.put(vm, h);
+        return h;
+    }
+
+    private static String text(Map<String, byte[]> files, String path, boolean required) throws TraceError {
         byte[] b = files.get(path);
         if (b == null) {
             if (required) throw new TraceError(path, 0, "missing");
@@ -59,60 +130,73 @@ public final class Network {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    private void load(Host h) throws TraceError {
-        h.nft = NftParser.parse(h.dir + "nftables/meshc.nft", text(h.dir + "nftables/meshc.nft", true));
-        h.ipt = IptParser.parse(h.dir + "iptables/rules.v4", text(h.dir + "iptables/rules.v4", true));
-        h.batch("ip/links.batch", text(h.dir + "ip/links.batch", true));
-        h.batch("ip/containers.batch", text(h.dir + "ip/containers.batch", true));
-        h.batch("ip/routes.batch", text(h.dir + "ip/routes.batch", true));
-        h.batch("ip/neighbors.batch", text(h.dir + "ip/neighbors.batch", true));
-        h.batch("ip/fdb.batch", text(h.dir + "ip/fdb.batch", false));
+    private static Host load(String vm, java.util.NavigableMap<String, byte[]> own) throws TraceError {
+        Host h = new Host(vm);
+        h.nft = NftParser.parse(h.dir + "nftables/meshc.nft", text(own, h.dir + "nftables/meshc.nft", true));
+        h.ipt = IptParser.parse(h.dir + "iptables/rules.v4", text(own, h.dir + "iptables/rules.v4", true));
+        h.batch("ip/links.batch", text(own, h.dir + "ip/links.batch", true));
+        h.batch("ip/containers.batch", text(own, h.dir + "ip/containers.batch", true));
+        h.batch("ip/routes.batch", text(own, h.dir + "ip/routes.batch", true));
+        h.batch("ip/neighbors.batch", text(own, h.dir + "ip/neighbors.batch", true));
+        h.batch("ip/fdb.batch", text(own, h.dir + "ip/fdb.batch", false));
         Pattern nd = Pattern.compile("hosts/" + Pattern.quote(h.name) + "/(systemd-network/[^/]+\\.network)");
-        for (String path : files.keySet()) {
+        for (String path : own.keySet()) {
             Matcher m = nd.matcher(path);
-            if (m.matches()) h.networkd(m.group(1), text(path, true));
+            if (m.matches()) h.networkd(m.group(1), text(own, path, true));
         }
         if (h.tunnel == null) throw new TraceError(h.dir + "ip/links.batch", 0, "no tunnel device");
         Pattern net = Pattern.compile("hosts/" + Pattern.quote(h.name) + "/containers/([^/]+)/network\\.json");
-        for (String path : files.keySet()) {
+        for (String path : own.keySet()) {
             Matcher m = net.matcher(path);
             if (!m.matches()) continue;
-            String json = text(path, true);
-            Matcher a = Pattern.compile("\"address\": \"([0-9.]+)\"").matcher(json);
-            Matcher v = Pattern.compile("\"host_interface\": \"([A-Za-z0-9_.-]+)\"").matcher(json);
+            String json = text(own, path, true);
+            Matcher a = ADDRESS.matcher(json);
+            Matcher v = HOST_INTERFACE.matcher(json);
             if (!a.find() || !v.find() || !Ip.isAddr(a.group(1))) throw new TraceError(path, 0, "no address or host_interface");
-            h.containers.put(m.group(1), new Host.Container(m.group(1), Ip.parse(a.group(1)), v.group(1)));
+            h.containers.put(m.group(1), new Host.Container(m.group(1), Ip.parse(a.group(1)), v.group(1), vm));
         }
+        h.files = own;
+        return h;
     }
 
     private final Map<Integer, Host.Container> byAddr = new java.util.HashMap<>();
-    private final Map<Host.Container, Host> hostOf = new java.util.HashMap<>();
     private final Map<Integer, Host> byUnderlay = new java.util.HashMap<>();
 
     /** The host and container holding an overlay address, or null. */
-    Host.Container container(int addr) {
-        return byAddr.get(addr);
-    }
-
-    Host hostOf(Host.Container c) {
-        return hostOf.get(c);
-    }
-
-    Host.Container container(String name) {
-        for (Host h : hosts.values()) if (h.containers.containsKey(name)) return h.containers.get(name);
+    Host.Container container(int addr) throws TraceError {
+        if (source == null) return byAddr.get(addr);
+        String vm = containerHint.get(addr);
+        if (vm != null && boundary != null && !boundary.contains(vm)) return null; // beyond the hosts checked: not read
+        Host h = vm == null ? null : host(vm);
+        if (h == null) return null;
+        for (Host.Container c : h.containers.values()) if (c.addr() == addr) return c;
         return null;
     }
 
+    Host hostOf(Host.Container c) throws TraceError {
+        return host(c.vm());
+    }
 
-    Host byUnderlay(int u) {
-        return byUnderlay.get(u);
+    Host.Container container(String name) throws TraceError {
+        for (String vm : names) {
+            Host h = host(vm);
+            if (h.containers.containsKey(name)) return h.containers.get(name);
+        }
+        return null;
+    }
+
+    Host byUnderlay(int u) throws TraceError {
+        if (source == null) return byUnderlay.get(u);
+        String vm = underlayHint.get(u);
+        Host h = vm == null ? null : host(vm);
+        return h != null && h.underlay == u ? h : null;
     }
 
     /** The address {@code name} resolves to in the container's hosts file, with the line; null when absent. */
     int[] resolve(Host.Container c, String name) throws TraceError {
         Host h = hostOf(c);
         String path = h.dir + "containers/" + c.name() + "/hosts";
-        String[] lines = text(path, false).split("\n", -1);
+        String[] lines = text(h.files, path, false).split("\n", -1);
         for (int k = 0; k < lines.length; k++) {
             String[] f = lines[k].trim().split("\\s+");
             if (f.length >= 2 && Ip.isAddr(f[0])) for (int j = 1; j < f.length; j++) if (f[j].equals(name)) return new int[]{Ip.parse(f[0]), k + 1};
@@ -121,9 +205,16 @@ public final class Network {
     }
 
     /** Where systemd-networkd's files and the ip -batch files disagree: fact -> where it is stated (the other side lacks it). */
-    public Map<String, String> networkdDifferences() {
+    public Map<String, String> networkdDifferences() throws TraceError {
+        return networkdDifferences(names);
+    }
+
+    /** The same, for these hosts only. */
+    public Map<String, String> networkdDifferences(java.util.Collection<String> vms) throws TraceError {
         Map<String, String> out = new TreeMap<>();
-        for (Host h : hosts.values()) {
+        for (String vm : vms) {
+            Host h = host(vm);
+            if (h == null) continue;
             for (var e : h.batchFacts.entrySet()) {
                 boolean tunnelFact = e.getValue().contains("/ip/routes.batch") || e.getValue().contains("/ip/neighbors.batch") || e.getValue().contains("/ip/fdb.batch");
                 if (tunnelFact && !h.networkdTunnel) continue; // networkd leaves the tunnel to bin/meshc-apply
@@ -136,8 +227,14 @@ public final class Network {
         return out;
     }
 
-    public java.util.Set<String> hostNames() {
-        return hosts.keySet();
+    /** Every host of a network read whole ({@link #of}, {@link #read}), by name. */
+    Map<String, Host> allHosts() {
+        if (source != null) throw new IllegalStateException("a lazy network parses hosts on demand");
+        return java.util.Collections.unmodifiableMap(loaded);
+    }
+
+    public java.util.SortedSet<String> hostNames() {
+        return java.util.Collections.unmodifiableSortedSet(names);
     }
 
     /** A flow end as the user named it: its name, its address, and the hops that resolved it (a hosts-file line). */
@@ -145,7 +242,7 @@ public final class Network {
     }
 
     /** SRC: a container name or the overlay address of a container. */
-    public Endpoint source(String s) {
+    public Endpoint source(String s) throws TraceError {
         Host.Container c = Ip.isAddr(s) ? container(Ip.parse(s)) : container(s);
         return c == null ? null : new Endpoint(c.name(), Ip.str(c.addr()), java.util.List.of());
     }

@@ -60,7 +60,7 @@ final class NftParser {
         boolean sawIp = false;
         for (i = 0; i < lines.length; i++) {
             String l = line();
-            if (skippable(l) || l.matches("table ip6? meshc \\{\\}") || l.matches("delete table ip6? meshc")) continue;
+            if (skippable(l) || Re.matches(l, "table ip6? meshc \\{\\}") || Re.matches(l, "delete table ip6? meshc")) continue;
             if (l.equals("table ip meshc {")) {
                 sawIp = true;
                 table(true);
@@ -82,8 +82,8 @@ final class NftParser {
             if (skippable(l)) continue;
             if (l.equals("}")) return;
             Matcher m;
-            if (ip && (m = Pattern.compile("(set|map) " + NAME + " \\{").matcher(l)).matches()) set(m.group(2));
-            else if ((m = Pattern.compile("chain " + NAME + " \\{").matcher(l)).matches()) chain(ip ? m.group(1) : "ip6 " + m.group(1), ip);
+            if (ip && (m = Re.of("(set|map) " + NAME + " \\{").matcher(l)).matches()) set(m.group(2));
+            else if ((m = Re.of("chain " + NAME + " \\{").matcher(l)).matches()) chain(ip ? m.group(1) : "ip6 " + m.group(1), ip);
             else throw err("unexpected line in table");
         }
         throw new TraceError(file, lines.length, "unterminated table");
@@ -113,10 +113,10 @@ final class NftParser {
                 return;
             }
             if (inElements) {
-                element(name, l.replaceFirst("\\s*#.*$", "").replaceFirst(",$", "").trim());
+                element(name, elementText(l));
                 continue;
             }
-            if (l.matches(type)) typed = true;
+            if (Re.matches(l, type)) typed = true;
             else if (l.equals("flags interval") && !name.equals("vip") && !name.equals("flows") && !name.equals("host_ports")) continue;
             else if (l.equals("elements = {")) inElements = true;
             else throw err("unexpected line in set " + name);
@@ -124,37 +124,46 @@ final class NftParser {
         throw new TraceError(file, lines.length, "unterminated set " + name);
     }
 
+    /** An element line without its comment and trailing comma (String.replaceFirst compiled two patterns per element). */
+    private static String elementText(String l) {
+        int hash = l.indexOf('#');
+        String e = (hash >= 0 ? l.substring(0, hash) : l).strip();
+        return (e.endsWith(",") ? e.substring(0, e.length() - 1) : e).strip();
+    }
+
     private void element(String set, String e) throws TraceError {
         int ln = i + 1;
         Matcher m;
         switch (set) {
-            case "flows":
-                m = Pattern.compile(A + " \\. " + A + " \\. " + A + " \\. (tcp|udp) \\. (\\d{1,5})").matcher(e);
-                if (!m.matches()) throw err("bad flows element");
-                if (flows.putIfAbsent(m.group(1) + " " + m.group(2) + " " + m.group(3) + " " + m.group(4) + " " + Integer.parseInt(m.group(5)), ln) != null) throw err("duplicate element");
+            case "flows": { // the bulk of the file: split by hand
+                String[] f = Re.split(e, " . ");
+                if (f.length != 5 || !Ip.isAddr(f[0]) || !Ip.isAddr(f[1]) || !Ip.isAddr(f[2]) || !(f[3].equals("tcp") || f[3].equals("udp"))
+                        || !Re.matches(f[4], "\\d{1,5}")) throw err("bad flows element");
+                if (flows.putIfAbsent(f[0] + " " + f[1] + " " + f[2] + " " + f[3] + " " + Integer.parseInt(f[4]), ln) != null) throw err("duplicate element");
                 rs.entries.put(ln, "flows element " + e);
                 return;
+            }
             case "vip":
-                m = Pattern.compile(A + " \\. " + A + " : goto " + NAME).matcher(e);
+                m = Re.of(A + " \\. " + A + " : goto " + NAME).matcher(e);
                 if (!m.matches()) throw err("bad vip element");
                 vip.put(key(Ip.parse(m.group(1)), Ip.parse(m.group(2))), new Rule.Branch(0, m.group(3), ln, 1));
                 rs.entries.put(ln, "vip element " + e);
                 return;
             case "tunnel_sources":
-                m = Pattern.compile(A + " \\. 0x([0-9a-f]{8})-0x([0-9a-f]{8})").matcher(e);
+                m = Re.of(A + " \\. 0x([0-9a-f]{8})-0x([0-9a-f]{8})").matcher(e);
                 if (!m.matches()) throw err("bad tunnel_sources element");
                 tunnelSources.add(new Interval(Ip.parse(m.group(1)), (int) Long.parseLong(m.group(2), 16), (int) Long.parseLong(m.group(3), 16), null, 0, ln));
                 return;
             case "egress":
             case "masq":
-                m = Pattern.compile(A + " \\. " + P + " \\. (tcp|udp) \\. (\\d{1,5})").matcher(e);
+                m = Re.of(A + " \\. " + P + " \\. (tcp|udp) \\. (\\d{1,5})").matcher(e);
                 if (!m.matches()) throw err("bad " + set + " element");
                 Ip.Prefix pf = Ip.Prefix.parse(m.group(2));
                 (set.equals("egress") ? egress : masq).add(new Interval(Ip.parse(m.group(1)), pf.addr(), pf.addr() | ~Ip.mask(pf.len()), m.group(3), Integer.parseInt(m.group(4)), ln));
                 rs.entries.put(ln, set + " element " + e);
                 return;
             case "host_ports":
-                m = Pattern.compile(A + " \\. (tcp|udp) \\. (\\d{1,5})").matcher(e);
+                m = Re.of(A + " \\. (tcp|udp) \\. (\\d{1,5})").matcher(e);
                 if (!m.matches()) throw err("bad host_ports element");
                 hostPorts.put(m.group(1) + " " + m.group(2) + " " + Integer.parseInt(m.group(3)), ln);
                 rs.entries.put(ln, "host_ports element " + e);
@@ -175,7 +184,7 @@ final class NftParser {
             String l = line();
             if (skippable(l)) continue;
             if (l.equals("}")) return;
-            if (l.matches("type (filter|nat) hook (prerouting|input|forward|output|postrouting) priority -?\\d+; policy accept;")) continue;
+            if (Re.matches(l, "type (filter|nat) hook (prerouting|input|forward|output|postrouting) priority -?\\d+; policy accept;")) continue;
             rs.add(name, rule(l, ip));
         }
         throw new TraceError(file, lines.length, "unterminated chain " + name);
@@ -205,7 +214,7 @@ final class NftParser {
     private Rule rule(String l, boolean ip) throws TraceError {
         Matcher m;
         if (!ip) {
-            if ((m = Pattern.compile("(iifname|oifname) " + IF + " drop").matcher(l)).matches()) {
+            if ((m = Re.of("(iifname|oifname) " + IF + " drop").matcher(l)).matches()) {
                 String pat = m.group(2);
                 return r(l, List.of(m.group(1).equals("iifname") ? iif(pat, true) : oif(pat)), Rule.Verdict.of(Rule.Kind.DROP));
             }
@@ -218,26 +227,26 @@ final class NftParser {
             return r(l, List.of(p -> -1), Rule.Verdict.of(l.endsWith("drop") ? Rule.Kind.DROP : Rule.Kind.ACCEPT));
         }
         if (l.equals("ct direction reply accept")) return r(l, List.of(p -> p.reply ? 0 : -1), Rule.Verdict.of(Rule.Kind.ACCEPT));
-        if ((m = Pattern.compile("iifname " + IF + " fib saddr \\. iif oif missing drop").matcher(l)).matches()) {
+        if ((m = Re.of("iifname " + IF + " fib saddr \\. iif oif missing drop").matcher(l)).matches()) {
             String pat = m.group(1);
             return r(l, List.of(iif(pat, true), p -> p.routeDev.apply(p.src).equals(p.iif) ? -1 : 0), Rule.Verdict.of(Rule.Kind.DROP));
         }
-        if ((m = Pattern.compile("(iifname|oifname) " + IF + " (return|drop|accept)").matcher(l)).matches()) {
+        if ((m = Re.of("(iifname|oifname) " + IF + " (return|drop|accept)").matcher(l)).matches()) {
             String pat = m.group(2);
             return r(l, List.of(m.group(1).equals("iifname") ? iif(pat, true) : oif(pat)), Rule.Verdict.of(kind(m.group(3))));
         }
-        if ((m = Pattern.compile("(iifname|oifname) " + IF + " (goto|jump) " + NAME).matcher(l)).matches()) {
+        if ((m = Re.of("(iifname|oifname) " + IF + " (goto|jump) " + NAME).matcher(l)).matches()) {
             String pat = m.group(2);
             return r(l, List.of(m.group(1).equals("iifname") ? iif(pat, true) : oif(pat)),
                     Rule.Verdict.to(m.group(3).equals("goto") ? Rule.Kind.GOTO : Rule.Kind.JUMP, m.group(4)));
         }
-        if ((m = Pattern.compile("iifname != " + IF + " drop").matcher(l)).matches()) return r(l, List.of(iif(m.group(1), false)), Rule.Verdict.of(Rule.Kind.DROP));
-        if ((m = Pattern.compile("ip (saddr|daddr) " + P + " drop").matcher(l)).matches()) {
+        if ((m = Re.of("iifname != " + IF + " drop").matcher(l)).matches()) return r(l, List.of(iif(m.group(1), false)), Rule.Verdict.of(Rule.Kind.DROP));
+        if ((m = Re.of("ip (saddr|daddr) " + P + " drop").matcher(l)).matches()) {
             Ip.Prefix pf = Ip.Prefix.parse(m.group(2));
             boolean s = m.group(1).equals("saddr");
             return r(l, List.of(p -> pf.contains(s ? p.src : p.dst) ? 0 : -1), Rule.Verdict.of(Rule.Kind.DROP));
         }
-        if ((m = Pattern.compile("iifname " + IF + " ip daddr " + P + " ip saddr \\. ip daddr vmap @vip").matcher(l)).matches()) {
+        if ((m = Re.of("iifname " + IF + " ip daddr " + P + " ip saddr \\. ip daddr vmap @vip").matcher(l)).matches()) {
             String pat = m.group(1);
             Ip.Prefix pf = Ip.Prefix.parse(m.group(2));
             return r(l, List.of(iif(pat, true), p -> pf.contains(p.dst) ? 0 : -1),
@@ -246,13 +255,13 @@ final class NftParser {
         if (l.equals("ip saddr . ip daddr . meta l4proto . th dport @masq masquerade")) {
             return r(l, List.of(p -> intervals(masq, p.src, p.dst, p.proto, p.dport)), Rule.Verdict.of(Rule.Kind.MASQUERADE));
         }
-        if ((m = Pattern.compile("@th,96,24 != (\\d+) return").matcher(l)).matches()) {
+        if ((m = Re.of("@th,96,24 != (\\d+) return").matcher(l)).matches()) {
             long vni = Long.parseLong(m.group(1));
             return r(l, List.of(p -> p.thBits(96, 24) != vni ? 0 : -1), Rule.Verdict.of(Rule.Kind.RETURN));
         }
         if (l.equals("@th,2,1 1 return")) return r(l, List.of(p -> p.thBits(2, 1) == 1 ? 0 : -1), Rule.Verdict.of(Rule.Kind.RETURN));
         if (l.equals("@th,0,32 != 0x800 drop")) return r(l, List.of(p -> p.thBits(0, 32) != 0x800 ? 0 : -1), Rule.Verdict.of(Rule.Kind.DROP));
-        if ((m = Pattern.compile("ip saddr \\. @th,(336|128),32 != @tunnel_sources drop").matcher(l)).matches()) {
+        if ((m = Re.of("ip saddr \\. @th,(336|128),32 != @tunnel_sources drop").matcher(l)).matches()) {
             int off = Integer.parseInt(m.group(1));
             return r(l, List.of(p -> {
                 int inner = (int) p.thBits(off, 32);
@@ -268,12 +277,12 @@ final class NftParser {
         if (l.equals("ip saddr . meta l4proto . th dport @host_ports accept")) {
             return r(l, List.of(p -> hostPorts.getOrDefault(Ip.str(p.src) + " " + p.proto + " " + p.dport, -1)), Rule.Verdict.of(Rule.Kind.ACCEPT));
         }
-        if ((m = Pattern.compile("ip daddr " + A + " udp dport (\\d+) jump " + NAME).matcher(l)).matches()) {
+        if ((m = Re.of("ip daddr " + A + " udp dport (\\d+) jump " + NAME).matcher(l)).matches()) {
             int a = Ip.parse(m.group(1));
             int port = Integer.parseInt(m.group(2));
             return r(l, List.of(p -> p.dst == a && "udp".equals(p.proto) && p.dport == port ? 0 : -1), Rule.Verdict.to(Rule.Kind.JUMP, m.group(3)));
         }
-        if ((m = Pattern.compile("ip daddr " + A + " ip protocol gre jump " + NAME).matcher(l)).matches()) {
+        if ((m = Re.of("ip daddr " + A + " ip protocol gre jump " + NAME).matcher(l)).matches()) {
             int a = Ip.parse(m.group(1));
             return r(l, List.of(p -> p.dst == a && "gre".equals(p.proto) ? 0 : -1), Rule.Verdict.to(Rule.Kind.JUMP, m.group(2)));
         }
@@ -286,7 +295,7 @@ final class NftParser {
             return r(l, List.of(p -> !p.reply ? -1 : flows.getOrDefault(Ip.str(p.dst) + " " + Ip.str(p.ctOrigDst) + " " + Ip.str(p.src) + " " + p.proto + " " + p.dport, -1)),
                     Rule.Verdict.of(Rule.Kind.ACCEPT));
         }
-        if ((m = Pattern.compile("ip daddr " + P + " ip daddr != \\{ ([0-9./, ]+) \\}( meta l4proto tcp)? reject( with tcp reset)?").matcher(l)).matches()) {
+        if ((m = Re.of("ip daddr " + P + " ip daddr != \\{ ([0-9./, ]+) \\}( meta l4proto tcp)? reject( with tcp reset)?").matcher(l)).matches()) {
             if ((m.group(3) != null) != (m.group(4) != null)) throw err("reject shape");
             Ip.Prefix pf = Ip.Prefix.parse(m.group(1));
             List<Ip.Prefix> except = new ArrayList<>();
@@ -304,17 +313,17 @@ final class NftParser {
         if (l.equals("ct direction reply ip daddr . ct original ip daddr . meta l4proto . th sport @egress accept")) {
             return r(l, List.of(p -> !p.reply ? -1 : intervals(egress, p.dst, p.ctOrigDst, p.proto, p.dport)), Rule.Verdict.of(Rule.Kind.ACCEPT));
         }
-        if ((m = Pattern.compile("dnat to " + A).matcher(l)).matches()) {
+        if ((m = Re.of("dnat to " + A).matcher(l)).matches()) {
             rs.entries.put(i + 1, l);
             return r(l, List.of(), new Rule.Verdict(Rule.Kind.DNAT, null, List.of(new Rule.Branch(Ip.parse(m.group(1)), null, i + 1, 1.0)), null));
         }
-        if ((m = Pattern.compile("dnat to numgen random mod (\\d+) map \\{ (.*) \\}").matcher(l)).matches()) {
+        if ((m = Re.of("dnat to numgen random mod (\\d+) map \\{ (.*) \\}").matcher(l)).matches()) {
             int n = Integer.parseInt(m.group(1));
             String[] parts = m.group(2).split(", ");
             if (parts.length != n || n < 2) throw err("numgen map must list 0.." + (n - 1));
             List<Rule.Branch> bs = new ArrayList<>();
             for (int k = 0; k < n; k++) {
-                Matcher e = Pattern.compile("(\\d+) : " + A).matcher(parts[k]);
+                Matcher e = Re.of("(\\d+) : " + A).matcher(parts[k]);
                 if (!e.matches() || Integer.parseInt(e.group(1)) != k) throw err("numgen map must list 0.." + (n - 1) + " in order");
                 bs.add(new Rule.Branch(Ip.parse(e.group(2)), null, i + 1, 1.0 / n));
             }

@@ -15,6 +15,27 @@ final class Ruleset {
     /** Lines of set/map elements and rules that a flow may use: what verify expects to see used. */
     final java.util.TreeMap<Integer, String> entries = new java.util.TreeMap<>();
 
+    /**
+     * A chain of exact-match rules that all ACCEPT (iptables' MESHC-FLOWS: one rule per flow) is looked up by its
+     * packet key instead of being run rule by rule; the first rule with a key wins, as in the chain.
+     */
+    record Index(java.util.function.Function<Pkt, Object> key, Map<Object, Rule> rules) {
+    }
+
+    final Map<String, Index> indexes = new java.util.HashMap<>();
+
+    void index(String chain, java.util.function.Function<Pkt, Object> key, Object k, Rule r) {
+        indexes.computeIfAbsent(chain, c -> new Index(key, new java.util.HashMap<>())).rules().putIfAbsent(k, r);
+    }
+
+    /** The rules of a chain a packet can match: all of them, or for an indexed chain the one its key names. */
+    private List<Rule> candidates(String chain, List<Rule> rules, Pkt p) {
+        Index ix = indexes.get(chain);
+        if (ix == null || ix.rules().size() != rules.size()) return rules; // edited or unindexed: run it rule by rule
+        Rule r = ix.rules().get(ix.key().apply(p));
+        return r == null ? List.of() : List.of(r);
+    }
+
     Ruleset(String file) {
         this.file = file;
     }
@@ -42,7 +63,7 @@ final class Ruleset {
         List<Rule> rules = chains.get(chain);
         if (rules == null) throw new TraceError(file, 0, "no chain " + chain);
         if (depth > 16) throw new TraceError(file, chainLines.getOrDefault(chain, 0), "chains nest deeper than meshc's");
-        for (Rule r : rules) {
+        for (Rule r : candidates(chain, rules, p)) {
             int el = r.test(p);
             if (el < 0) continue;
             used.add(r.line());

@@ -183,6 +183,10 @@ public final class Tracer {
             peerUnderlay = Ip.parse(n.lladdr());
         }
         hops.add(new Hop(h.name, h.dir + "ip/links.batch", h.linkLine, "encapsulated (" + h.encapsulation + ") " + Ip.str(h.underlay) + " -> " + Ip.str(peerUnderlay)));
+        if (!net.evaluates(peerUnderlay)) { // verify of some hosts only: the peer's part is its own files' decision
+            hops.add(new Hop(h.name, h.dir + "ip/links.batch", h.linkLine, "beyond the hosts checked: " + Ip.str(peerUnderlay) + "'s files are not evaluated"));
+            return reply(h, null, p, null, hops) ? DELIVERED : "reply-dropped";
+        }
         Host peer = net.byUnderlay(peerUnderlay);
         if (peer == null) return "no-peer";
         Pkt outer = new Pkt();
@@ -236,18 +240,26 @@ public final class Tracer {
      * its VNI and port) carrying an inner packet from {@code innerSrc}: the tunnel filter on its own.
      */
     public boolean tunnelAccepts(String receiver, String sender, String innerSrc) throws TraceError {
-        Host peer = net.hosts.get(receiver), h = net.hosts.get(sender);
+        return tunnelAccepts(receiver, net.host(sender).underlay, innerSrc);
+    }
+
+    /**
+     * The same, for a sender known by its underlay address: the tunnel's settings (encapsulation, VNI, port) are
+     * network-wide, so the receiver's own stand for the sender's, and the sender's files need not be read.
+     */
+    boolean tunnelAccepts(String receiver, int senderUnderlay, String innerSrc) throws TraceError {
+        Host peer = net.host(receiver);
         Pkt inner = new Pkt();
         inner.src = Ip.parse(innerSrc);
         inner.dst = peer.underlay;
         inner.proto = "tcp";
         Pkt outer = new Pkt();
-        outer.src = h.underlay;
+        outer.src = senderUnderlay;
         outer.dst = peer.underlay;
         outer.routeDev = peer::routeDev;
-        outer.th = outerHeader(h, inner);
-        outer.proto = h.encapsulation.equals("vxlan") ? "udp" : "gre";
-        outer.dport = h.vxlanPort;
+        outer.th = outerHeader(peer, inner);
+        outer.proto = peer.encapsulation.equals("vxlan") ? "udp" : "gre";
+        outer.dport = peer.vxlanPort;
         outer.iif = underlayInterface(peer);
         return rs(peer).run(chain("input"), outer).kind() == Rule.Kind.ACCEPT;
     }
@@ -261,7 +273,7 @@ public final class Tracer {
 
     private String findUnderlayInterface(Host peer) {
         for (Rule r : rs(peer).chains.getOrDefault(fw == Firewall.NFT ? "tunnel_in" : "MESHC-TUNNEL-IN", List.of())) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:iifname != \"|! -i )([A-Za-z0-9_.-]+)").matcher(r.text());
+            java.util.regex.Matcher m = Re.of("(?:iifname != \"|! -i )([A-Za-z0-9_.-]+)").matcher(r.text());
             if (m.find()) return m.group(1);
         }
         return "eth0";

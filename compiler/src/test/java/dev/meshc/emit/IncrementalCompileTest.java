@@ -86,6 +86,48 @@ class IncrementalCompileTest {
         for (Edit e : Edit.values()) assertTrue(done.getOrDefault(e, 0) > 0, "never tried " + e + ": " + done);
     }
 
+    /**
+     * A compile of the very bytes OUT was compiled from reads no YAML (OUT/.meshc-hosts keeps their fingerprint) but
+     * prints what a compile that reads them prints: the same warnings, nothing written; plan --against agrees. A lock
+     * edited by hand, or a changed inventory, is compiled as usual.
+     */
+    @Test
+    void unchangedInputsChangeNothingAndPrintTheSameWarnings(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("inventory.yml"), lock = dir.resolve("meshc.lock"), out = dir.resolve("out");
+        Files.writeString(yaml, Files.readString(TestSupport.root().resolve("compiler/src/test/resources/cases/R410.yml")));
+        var first = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString());
+        assertEquals(0, first.code(), first.err());
+        var full = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString(), "--full");
+        var again = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString());
+        assertTrue(full.err().contains("warning[R410]") && full.err().contains(": 0 written, "), full.err());
+        assertEquals(full.err(), again.err(), "the warnings and counts of a compile that reads the inventory");
+        assertEquals(full.code(), again.code());
+        var json = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString(), "--format", "json");
+        var jsonFull = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString(), "--format", "json", "--full");
+        assertEquals(jsonFull.out() + jsonFull.err(), json.out() + json.err());
+        // The same bytes under other paths: the output does not depend on them, the warnings name them.
+        Path copy = dir.resolve("copy.yml"), copyLock = dir.resolve("copy.lock");
+        Files.copy(yaml, copy);
+        Files.copy(lock, copyLock);
+        var elsewhere = TestSupport.meshc("compile", copy.toString(), "-o", out.toString(), "--lock", copyLock.toString());
+        var elsewhereFull = TestSupport.meshc("compile", copy.toString(), "-o", out.toString(), "--lock", copyLock.toString(), "--full");
+        assertTrue(elsewhere.err().contains(copy + ":") && !elsewhere.err().contains(yaml + ":"), elsewhere.err());
+        assertEquals(elsewhereFull.err(), elsewhere.err());
+        var plan = TestSupport.meshc("plan", yaml.toString(), "--against", out.toString(), "--detailed-exitcode");
+        assertEquals(0, plan.code(), plan.err());
+        assertTrue(plan.out().contains("No changes") && plan.err().contains("warning[R410]"), plan.out() + plan.err());
+
+        // The lock edited by hand (another index for db-1): not the bytes OUT was compiled from, so read and compiled.
+        Files.writeString(lock, Files.readString(lock).replace("db-1 vm-a 2", "db-1 vm-a 7"));
+        var edited = TestSupport.meshc("compile", yaml.toString(), "-o", out.toString());
+        assertEquals(0, edited.code(), edited.err());
+        assertTrue(!edited.err().contains(": 0 written, "), edited.err());
+        Map<String, byte[]> fresh = TestSupport.compile(yaml.toString(), Files.readString(yaml), Files.readString(lock));
+        Map<String, byte[]> onDisk = tree(out);
+        assertEquals(fresh.keySet(), onDisk.keySet());
+        for (var f : fresh.entrySet()) assertTrue(Arrays.equals(f.getValue(), onDisk.get(f.getKey())), f.getKey());
+    }
+
     /** Every regular file under OUT except meshc's bookkeeping. */
     static Map<String, byte[]> tree(Path out) throws IOException {
         Map<String, byte[]> files = new TreeMap<>();

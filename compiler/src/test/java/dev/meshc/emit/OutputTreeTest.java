@@ -295,6 +295,32 @@ class OutputTreeTest {
         assertFalse(Files.exists(killed.resolve(OutputTree.JOURNAL)));
     }
 
+    /**
+     * Recovery removes the empty directories an interrupted write left only in the subtrees meshc owns. Those are
+     * the render registry's (Renderers.DIRECTORIES); every top-level directory a compile of any example writes into
+     * must be among them, and a leftover there must go, so a registry row whose directory were not owned fails here.
+     */
+    @Test
+    void everyDirectoryACompileWritesIntoIsOwnedAndItsLeftoversAreRecovered(@TempDir Path dir) throws Exception {
+        java.util.Set<String> tops = new java.util.TreeSet<>();
+        for (String example : dev.meshc.TestSupport.examples()) {
+            for (String path : dev.meshc.TestSupport.compileExample(example).keySet()) {
+                if (path.contains("/")) tops.add(path.substring(0, path.indexOf('/')));
+            }
+        }
+        assertTrue(tops.contains("hosts") && tops.contains("ansible"), tops.toString());
+        assertEquals(tops, OutputTree.OWN_SUBTREES, "the directories a compile writes into are exactly those emit owns");
+        for (String top : tops) {
+            Path out = dir.resolve(top + "-out");
+            OutputTree t = new OutputTree(out);
+            write(t, tree("x", "1\n"));
+            Files.createDirectories(out.resolve(top + "/new/deep"));
+            Files.writeString(out.resolve(OutputTree.DIRTY), ""); // killed before its first temp file there
+            t.recover();
+            assertFalse(Files.exists(out.resolve(top)), top + ": an empty directory left by an interrupted write is removed");
+        }
+    }
+
     @Test
     void aWriteThatFailsRemovesTheDirectoriesItCreated(@TempDir Path out) throws Exception {
         write(new OutputTree(out), tree("hosts/a/x", "1\n"));

@@ -87,6 +87,9 @@ final class Fleet implements AutoCloseable {
         return out.resolve("hosts").resolve(vm);
     }
 
+    /** The underlay's prefix length: each VM's address is added with it, so that the VMs are on one link. */
+    int underlayPrefix = 16;
+
     /** VM namespaces joined by the underlay bridge, forwarding on (from the generated sysctl file). */
     void startVms() {
         for (VmInfo vm : vms.values()) {
@@ -95,7 +98,7 @@ final class Fleet implements AutoCloseable {
             vmNs.put(vm.name(), ns);
             Kernel.sh(String.join(" && ", "ip -n " + underlay.name + " link add u-" + vm.name() + " type veth peer name " + vm.iface() + " netns " + ns.name,
                     "ip -n " + underlay.name + " link set u-" + vm.name() + " master br0 up",
-                    "ip -n " + ns.name + " addr add " + vm.underlay() + "/16 dev " + vm.iface(), "ip -n " + ns.name + " link set " + vm.iface() + " up")).orFail("underlay link and address of " + vm.name());
+                    "ip -n " + ns.name + " addr add " + vm.underlay() + "/" + underlayPrefix + " dev " + vm.iface(), "ip -n " + ns.name + " link set " + vm.iface() + " up")).orFail("underlay link and address of " + vm.name());
         }
     }
 
