@@ -184,8 +184,11 @@ class AttackAndChurnTest {
             converge(base);
             use(fw);
             String tag = "stale-" + fw;
-            Process stream = background(fleet.containerNs.get("app-1"), "stream", vip("app-1", "metrics"), "8125", String.valueOf(sport++), "20", tag);
-            sleep(1000);
+            // streams longer than every step below takes, even in an emulated guest; stopped at the end
+            Process stream = background(fleet.containerNs.get("app-1"), "stream", vip("app-1", "metrics"), "8125", String.valueOf(sport++), "300", tag);
+            long started = System.nanoTime(); // python's start takes seconds in an emulated guest: wait for its first datagram
+            while (fleet.received("stats-1", 8125, tag) + fleet.received("stats-2", 8125, tag) == 0 && System.nanoTime() - started < 30_000_000_000L) sleep(200);
+            sleep(500);
             String bound = fleet.received("stats-1", 8125, tag) > 0 ? "stats-1" : "stats-2";
             String remaining = bound.equals("stats-1") ? "stats-2" : "stats-1";
             assertTrue(fleet.received(bound, 8125, tag) > 0, fw + ": the flow reaches " + bound);
