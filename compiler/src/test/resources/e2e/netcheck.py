@@ -78,6 +78,22 @@ def serve(name, port, log=None, quiet=False):
         threading.Thread(target=tcp_conn, args=(conn,), daemon=True).start()
 
 
+def exchange(s, host, port, udp):
+    """One ping on socket s (UDP datagram or TCP connection): the name the server answers, '' for none."""
+    if udp:
+        s.sendto(b"ping", (host, port))
+        data, _ = s.recvfrom(2048)
+    else:
+        s.connect((host, port))
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(256)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode().strip()
+
+
 def connect(host, port, n, sport, udp=False):
     replies, failed = {}, 0
     start = time.perf_counter()
@@ -88,18 +104,7 @@ def connect(host, port, n, sport, udp=False):
         s.settimeout(1.0)
         try:
             s.bind(("0.0.0.0", sport + i))
-            if udp:
-                s.sendto(b"ping", (host, port))
-                data, _ = s.recvfrom(2048)
-            else:
-                s.connect((host, port))
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = s.recv(256)
-                    if not chunk:
-                        break
-                    data += chunk
-            name = data.decode().strip()
+            name = exchange(s, host, port, udp)
             if name:
                 replies[name] = replies.get(name, 0) + 1
             else:
@@ -293,18 +298,7 @@ def probe(flows, n, timeout):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
         s.settimeout(timeout)
         try:
-            if udp:
-                s.sendto(b"ping", (host, port))
-                data, _ = s.recvfrom(2048)
-            else:
-                s.connect((host, port))
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = s.recv(256)
-                    if not chunk:
-                        break
-                    data += chunk
-            name = data.decode().strip()
+            name = exchange(s, host, port, udp)
             if name:
                 results[k][name] = results[k].get(name, 0) + 1
         except OSError:
