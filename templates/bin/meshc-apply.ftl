@@ -26,7 +26,11 @@ OVERLAY=${host.overlay}
 VIPS=${host.vipRange}
 GATEWAY=${host.gateway}
 <#noparse>
-B=$(cd "$(dirname "$0")/.." && pwd)
+# Shell builtins where they do: every process this script starts is a cost (a second a dozen in an
+# emulated kernel), and it runs on every apply.
+export LC_ALL=C
+case $0 in */*) B=${0%/*} ;; *) B=. ;; esac
+B=$(cd "$B/.." && pwd)
 STATE=${MESHC_STATE:-/var/lib/meshc}
 FIREWALL=${MESHC_FIREWALL:-nft}
 ROUTING=${MESHC_ROUTING:-}
@@ -52,13 +56,25 @@ if [ "$ROUTING" = networkd ] && [ ! -e "$B/systemd-network/60-$TUN.netdev" ]; th
     echo "meshc-apply: this VM has more peers than networkd holds: use --routing ip" >&2; exit 2
 fi
 
-stamp=$( (cd "$B" && find . -type f ! -name '.*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$FIREWALL $ROUTING") | sha256sum | cut -c1-64)
-if [ "$IF_CHANGED" = 1 ] && [ "$(cat "$STATE/applied" 2>/dev/null || true)" = "$stamp" ]; then
-    echo "meshc-apply: unchanged"
-    exit 0
+# the stamp: every file of the bundle (names starting with a dot left out) with its SHA-256, in byte
+# order of the path, and the mode of this run
+shopt -s globstar nullglob
+files=()
+for f in "$B"/**; do [ -f "$f" ] && files+=("${f#"$B"/}"); done
+shopt -u globstar nullglob
+stamp="$(cd "$B" && sha256sum -- "${files[@]}")
+$FIREWALL $ROUTING"
+if [ "$IF_CHANGED" = 1 ] && [ -f "$STATE/applied" ]; then
+    applied=
+    IFS= read -r -d '' applied <"$STATE/applied" || true
+    if [ "$applied" = "$stamp
+" ]; then
+        echo "meshc-apply: unchanged"
+        exit 0
+    fi
 fi
-mkdir -p "$STATE"
-rm -f "$STATE/applied"   # until this run succeeds, the next --if-changed run applies again
+[ -d "$STATE" ] || mkdir -p "$STATE"
+: >"$STATE/applied"   # emptied: until this run succeeds, the next --if-changed run applies again
 
 say() { echo "meshc-apply: $*"; }
 
@@ -103,10 +119,12 @@ ipt_fixup() { # rules-file, or "" for none (remove all of meshc's chains); reads
         }'
 }
 ipt() { # tool [rules-file]: apply the file with --noflush and fix hooks and stale chains; without a file, remove meshc's chains
-    local tool=$1 rules=${2:-} fix
+    local tool=$1 rules=${2:-} save fix
     command -v "$tool-restore" >/dev/null 2>&1 || { [ -z "$rules" ] && return 0; echo "meshc-apply: $tool-restore is missing" >&2; return 1; }
     if [ -n "$rules" ]; then "$tool-restore" -w --noflush <"$rules"; fi
-    fix=$("$tool-save" 2>/dev/null | ipt_fixup "$rules")
+    save=$("$tool-save" 2>/dev/null)
+    if [ -z "$rules" ] && [[ $save != *MESHC-* ]]; then return 0; fi   # nothing of meshc's to remove
+    fix=$(printf '%s\n' "$save" | ipt_fixup "$rules")
     if [ -n "$fix" ]; then printf '%s\n' "$fix" | "$tool-restore" -w --noflush; fi
 }
 if [ "$FIREWALL" = nft ]; then
@@ -116,23 +134,29 @@ if [ "$FIREWALL" = nft ]; then
 else
     ipt iptables "$B/iptables/rules.v4"
     ipt ip6tables "$B/iptables/rules.v6"
-    if command -v nft >/dev/null 2>&1; then
-        nft delete table ip meshc 2>/dev/null || true
-        nft delete table ip6 meshc 2>/dev/null || true
+    if command -v nft >/dev/null 2>&1; then   # declared, then deleted: one transaction whether or not they exist
+        printf 'table ip meshc\ndelete table ip meshc\ntable ip6 meshc\ndelete table ip6 meshc\n' | nft -f -
     fi
 fi
 
 # 3. the tunnel device: recreated only when a parameter a live device cannot change differs (its
 #    alias records them); the MTU is set on the live device (setting even the same MAC address on a
 #    live device would flush its static neighbours)
-want=$(sed -n 's/.* alias \(meshc:[0-9a-f]*\)$/\1/p' "$B/ip/links.batch")
-have=$(cat "/sys/class/net/$TUN/ifalias" 2>/dev/null || true)
+want= mtu=
+while IFS= read -r l; do
+    case $l in
+        *" alias meshc:"*) want=${l##* alias } ;;
+        "link set $TUN mtu "*) mtu="$mtu$l"$'\n' ;;
+    esac
+done <"$B/ip/links.batch"
+have=
+if [ -e "/sys/class/net/$TUN/ifalias" ]; then read -r have <"/sys/class/net/$TUN/ifalias" || true; fi
 if [ "$have" != "$want" ]; then
     if [ -e "/sys/class/net/$TUN" ]; then say "recreating $TUN (was ${have:-not made by meshc-apply}, now $want): tunnelled flows pause"; fi
     ip link del "$TUN" 2>/dev/null || true
     ip -batch "$B/ip/links.batch"
 else
-    grep "^link set $TUN mtu " "$B/ip/links.batch" | ip -batch -
+    if [ -n "$mtu" ]; then printf '%s' "$mtu" | ip -batch -; fi
 fi
 
 # 4. routes, neighbours, container veths
@@ -165,7 +189,7 @@ else
 fi
 
 # 5. forwarding, now that the firewall is in place
-sysctl -q -w net.ipv4.ip_forward=1
+echo 1 >/proc/sys/net/ipv4/ip_forward
 
 # 6. stale flows: conntrack entries of container flows the new files do not list
 if command -v conntrack >/dev/null 2>&1; then
@@ -199,6 +223,6 @@ else
     say "conntrack (conntrack-tools) not installed: stale flows stay refused by the firewall until they time out"
 fi
 
-echo "$stamp" >"$STATE/applied"
+printf '%s\n' "$stamp" >"$STATE/applied"
 say "applied ($FIREWALL, $ROUTING)"
 </#noparse>

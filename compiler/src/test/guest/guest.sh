@@ -12,6 +12,8 @@
 #     --timeout S       the command's time limit inside the guest (default 900)
 #     --accel A         auto (default: KVM if a 20 s probe boots, else TCG) | kvm | tcg
 #     --mem MB --smp N  guest size (default 2048, 2)
+#     --nice N          run qemu at this scheduling niceness (default 0): beside a test suite, the
+#                       guest takes the cores the suite leaves idle rather than half of them
 #   guest.sh --prepare  only build (or find) the cached kernel and initramfs; prints the cache dir
 #
 # Exit: the command's exit code; 100 when the guest could not be prepared or started, 101 when the
@@ -27,7 +29,7 @@ el() { echo $(( ($(date +%s%N) - T0) / 1000000 )) | awk '{printf "%.1f", $1/1000
 say() { echo "[guest +$(el)s] $*" >&2; }
 die() { say "ERROR: $*"; exit 100; }
 
-RES= MODULES= CWD=$PWD TMO=900 ACCEL=${MESHC_GUEST_ACCEL:-auto} MEM=2048 SMP=2 PREPARE_ONLY=
+RES= MODULES= CWD=$PWD TMO=900 ACCEL=${MESHC_GUEST_ACCEL:-auto} MEM=2048 SMP=2 PREPARE_ONLY= NICE=0
 ENVS=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
         --accel) ACCEL=$2; shift 2;;
         --mem) MEM=$2; shift 2;;
         --smp) SMP=$2; shift 2;;
+        --nice) NICE=$2; shift 2;;
         --prepare) PREPARE_ONLY=1; shift;;
         --) shift; break;;
         -*) die "unknown option $1";;
@@ -125,7 +128,7 @@ rm -f "$RES/rc" "$RES/booted" "$RES/guest.log" "$RES/console.log"
 } >"$RES/command.sh"
 
 qemu() { # accel-args timeout-seconds log extra-cmdline
-    timeout --kill-after=10 "$2" qemu-system-x86_64 $1 -m "$MEM" -smp "$SMP" -nographic -no-reboot -net none \
+    timeout --kill-after=10 "$2" nice -n "$NICE" qemu-system-x86_64 $1 -m "$MEM" -smp "$SMP" -nographic -no-reboot -net none \
         -kernel "$VMLINUZ" -initrd "$INITRD" \
         -append "console=ttyS0 panic=-1 quiet meshc.res=$RES meshc.modules=$(echo $MODULES | tr ' ' ,) meshc.timeout=$TMO $4" \
         -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -152,7 +155,7 @@ case $ACCEL in
     *) die "--accel $ACCEL";;
 esac
 CMDLINE="$*"; [ ${#CMDLINE} -le 160 ] || CMDLINE="${CMDLINE:0:80} ... ${CMDLINE: -60}"
-say "booting $KPKG $KPV with qemu $ACC${MODULES:+, modules $MODULES}: $CMDLINE"
+say "booting $KPKG $KPV with qemu $ACC${MODULES:+, modules $MODULES}${NICE:+, nice $NICE}: $CMDLINE"
 TB=$(date +%s%N)
 set +e
 TIMEFORMAT="qemu cpu: user %U s, sys %S s, wall %R s"

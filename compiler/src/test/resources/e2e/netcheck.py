@@ -4,7 +4,8 @@
 serve NAME PORT [LOG]        TCP and UDP server on PORT: answers every connection/datagram with
                              NAME; appends one line per UDP datagram to LOG (when given)
 connect HOST PORT N SPORT    N TCP connections from source ports SPORT..SPORT+N-1; prints JSON
-                             {"replies": {name: count}, "failed": count}
+                             {"replies": {name: count}, "failed": count, "errors": {how: count},
+                             "seconds": s}; how: timeout, closed, or an errno name (ECONNREFUSED...)
 udp HOST PORT N SPORT        the same with one UDP datagram each (a reply within 1 s counts)
 send-udp SRC HOST PORT N     N UDP datagrams from address SRC, replies not awaited
 stream HOST PORT SPORT SECS TAG  one-way UDP from source port SPORT, a datagram "TAG-i" every 50 ms
@@ -94,8 +95,16 @@ def exchange(s, host, port, udp):
     return data.decode().strip()
 
 
+def error_name(e):
+    """How a try failed: 'timeout' (nothing came back), else the errno's name (ECONNREFUSED: a TCP reset,
+    EHOSTUNREACH: an ICMP host unreachable), so a caller can tell an active refusal from a silent drop."""
+    if isinstance(e, socket.timeout):
+        return "timeout"
+    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else type(e).__name__
+
+
 def connect(host, port, n, sport, udp=False):
-    replies, failed = {}, 0
+    replies, failed, errors = {}, 0, {}
     start = time.perf_counter()
     for i in range(n):
         kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
@@ -109,12 +118,14 @@ def connect(host, port, n, sport, udp=False):
                 replies[name] = replies.get(name, 0) + 1
             else:
                 failed += 1
-        except OSError:
+                errors["closed"] = errors.get("closed", 0) + 1
+        except OSError as e:
             failed += 1
+            errors[error_name(e)] = errors.get(error_name(e), 0) + 1
         finally:
             s.close()
     elapsed = time.perf_counter() - start
-    print(json.dumps({"replies": replies, "failed": failed, "seconds": round(elapsed, 6)}, sort_keys=True))
+    print(json.dumps({"replies": replies, "failed": failed, "errors": errors, "seconds": round(elapsed, 6)}, sort_keys=True))
 
 
 def send_udp(src, host, port, n):

@@ -282,11 +282,11 @@ class EndToEndTest {
                             "ip route add " + target.address() + "/32 via " + Ipv4.format(vm.gateway()) + " dev tn onlink");
             rogue.exec("ip addr add 192.168.99.99/16 dev eth0 && ip link set eth0 up && " + tunnel).orFail("rogue " + ENCAP);
             fleet.clearUdpLog("stats-1", 8125);
-            rogue.exec("python3 " + fleet.script + " send-udp " + spoof + " " + target.address() + " 8125 10").orFail("rogue send");
+            rogue.exec(Kernel.python() + " " + fleet.script + " send-udp " + spoof + " " + target.address() + " 8125 10").orFail("rogue send");
             sleep(500);
             assertEquals(0, fleet.udpLogLines("stats-1", 8125), mode + ": " + ENCAP + " packets from 192.168.99.99 must be dropped");
             openFilter.accept(target.vm());
-            rogue.exec("python3 " + fleet.script + " send-udp " + spoof + " " + target.address() + " 8125 10").orFail("rogue send");
+            rogue.exec(Kernel.python() + " " + fleet.script + " send-udp " + spoof + " " + target.address() + " 8125 10").orFail("rogue send");
             sleep(500);
             assertTrue(fleet.udpLogLines("stats-1", 8125) > 0, mode + ": control: without the tunnel filter the packets arrive");
         } finally {
@@ -385,7 +385,7 @@ class EndToEndTest {
         }
         // one pass over the capture: outer sizes, fragments, TTLs, and the MSS of tunnelled SYNs
         // (inner IPv4 after the 4-byte GRE header, or VXLAN's UDP 8 + VXLAN 8 + Ethernet 14)
-        var st = Fleet.JSON.readTree(Kernel.run(List.of("python3", fleet.script.toString(), "pcap-stats", pcap.toString(), GRE ? "4" : "30"), 300)
+        var st = Fleet.JSON.readTree(Kernel.run(List.of(Kernel.python(), fleet.script.toString(), "pcap-stats", pcap.toString(), GRE ? "4" : "30"), 300)
                 .orFail("pcap-stats").out());
         captures.put(path, st);
         System.err.println("EndToEndTest " + path + ": underlay " + ENCAP + " packets " + st);

@@ -124,10 +124,12 @@ final class Fleet implements AutoCloseable {
     void removeRules(String vm) {
         // not meshc-apply's own removal (the control must not depend on the code under test): each
         // family's ruleset saved, every MESHC line and jump dropped, restored whole
-        vmNs.get(vm).exec("nft delete table ip meshc; nft delete table ip6 meshc; "
-                + "for x in iptables ip6tables; do $x-save | grep -v -e '^:MESHC-' -e '^-A MESHC-' -e ' -j MESHC-' | $x-restore -w || exit 1; done; true")
-                .orFail("removing meshc's rules on " + vm);
-        String left = vmNs.get(vm).exec("nft list ruleset; iptables-save; ip6tables-save").out();
+        // (one process each: declared then deleted, nft's tables go in one transaction whether or not they exist)
+        String left = vmNs.get(vm).exec("printf 'table ip meshc\\ndelete table ip meshc\\ntable ip6 meshc\\ndelete table ip6 meshc\\n' | nft -f - && "
+                + "for x in iptables ip6tables; do $x-save | grep -v -e '^:MESHC-' -e '^-A MESHC-' -e ' -j MESHC-' | $x-restore -w || exit 1; done && "
+                + "echo '--- left' && nft list ruleset && iptables-save && ip6tables-save")
+                .orFail("removing meshc's rules on " + vm).out();
+        left = left.substring(left.indexOf("--- left"));
         if (left.contains("meshc") || left.contains("MESHC")) fail("meshc rules left on " + vm + ":\n" + left);
     }
 
@@ -141,6 +143,43 @@ final class Fleet implements AutoCloseable {
         Process p = new ProcessBuilder("ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c", sh)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         networkd.put(vm, p);
+        networkdConf.put(vm, networkdDigest(vm));
+    }
+
+    /** What each running networkd was started on: a digest of its systemd-network directory. */
+    final Map<String, String> networkdConf = new TreeMap<>();
+
+    /**
+     * Restarts the VM's networkd if its systemd-network files differ from those it was started on
+     * (or it is not running), as a reload after an apply would; true if it did. An unchanged
+     * directory needs nothing: networkd configures re-created links from what it already loaded.
+     */
+    boolean restartNetworkdIfChanged(String vm) throws IOException, InterruptedException {
+        Process p = networkd.get(vm);
+        if (p != null && p.isAlive() && networkdDigest(vm).equals(networkdConf.get(vm))) return false;
+        stopNetworkd(vm);
+        startNetworkd(vm);
+        return true;
+    }
+
+    String networkdDigest(String vm) throws IOException {
+        try {
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            Path dir = host(vm).resolve("systemd-network");
+            if (Files.isDirectory(dir)) {
+                try (var s = Files.list(dir)) {
+                    for (Path f : s.sorted().toList()) {
+                        md.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+                        md.update((byte) 0);
+                        md.update(Files.readAllBytes(f));
+                        md.update((byte) 0);
+                    }
+                }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     void stopNetworkd(String vm) throws InterruptedException {
@@ -149,6 +188,7 @@ final class Fleet implements AutoCloseable {
             p.destroy();
             p.waitFor();
         }
+        networkdConf.remove(vm);
     }
 
     void loadNft(String vm) {
@@ -253,7 +293,7 @@ final class Fleet implements AutoCloseable {
             for (int port : e.getValue()) {
                 Path log = logs.resolve("udp-" + e.getKey() + "-" + port + ".log");
                 Files.deleteIfExists(log);
-                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(e.getKey()).name, "python3", script.toString(), "serve",
+                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(e.getKey()).name, Kernel.python(), script.toString(), "serve",
                         e.getKey(), String.valueOf(port), log.toString()).redirectErrorStream(true).start();
                 started.put(e.getKey() + ":" + port, p);
                 servers.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(p);
@@ -282,7 +322,7 @@ final class Fleet implements AutoCloseable {
 
     /** A TCP echo server on {@code port} in the container, stopped by {@link #stopServers}. */
     void echo(String container, int port) throws IOException {
-        Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, "python3", script.toString(), "echo",
+        Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, Kernel.python(), script.toString(), "echo",
                 String.valueOf(port)).redirectErrorStream(true).start();
         String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
         assertTrue("ready".equals(first), "echo server " + container + ":" + port + " did not start: " + first);
@@ -354,7 +394,7 @@ final class Fleet implements AutoCloseable {
         try {
             Agent a = agents.get(container);
             if (a == null || !a.process().isAlive()) {
-                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, "python3", script.toString(), "agent")
+                Process p = new ProcessBuilder("ip", "netns", "exec", containerNs.get(container).name, Kernel.python(), script.toString(), "agent")
                         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 a = new Agent(p, new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)),
                         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));

@@ -44,14 +44,20 @@ class GuestGreTest {
     private static long startedAt;
     private static String startedBy = "";
 
-    /** The guest run, started at most once per JVM. */
-    static synchronized CompletableFuture<Guest.Run> guest(String by) {
+    /**
+     * qemu's niceness when the guest runs beside the rest of the suite ({@code -Dmeshc.guest.nice=N}): the
+     * suite's own processes come first, the guest takes the CPU they leave idle. Alone it runs at 0.
+     */
+    static final int NICE_BESIDE_SUITE = Integer.getInteger("meshc.guest.nice", 0);
+
+    /** The guest run, started at most once per JVM ({@code beside}: while the rest of the suite runs). */
+    static synchronized CompletableFuture<Guest.Run> guest(String by, boolean beside) {
         if (guest == null) {
             List<String> classes = GRE_SCENARIOS.stream().map(Class::getName).toList();
             startedAt = System.nanoTime();
             startedBy = by;
             guest = CompletableFuture.supplyAsync(() -> Guest.junit(classes, ENV, GRE_MODULES,
-                    TestSupport.root().resolve("compiler/target/guest/gre"), GUEST_TIMEOUT_SECONDS), r -> {
+                    TestSupport.root().resolve("compiler/target/guest/gre"), GUEST_TIMEOUT_SECONDS, beside ? NICE_BESIDE_SUITE : 0), r -> {
                         Thread t = new Thread(r, "meshc-guest");
                         t.setDaemon(true);
                         t.start();
@@ -75,7 +81,7 @@ class GuestGreTest {
         }
         Guest.require();
         long waitFrom = System.nanoTime();
-        Guest.Run run = guest("the test").get();
+        Guest.Run run = guest("the test", false).get();
         System.err.printf(java.util.Locale.ROOT, "GuestGreTest: the guest ran %d s (started by %s; this test waited %d s for it)%n%s%n",
                 Math.round(run.seconds()), startedBy, Math.round((System.nanoTime() - waitFrom) / 1e9), run.harness().strip());
         run.log().lines().filter(l -> l.startsWith("GUEST-") || l.startsWith("EndToEndTest") || l.startsWith("AttackAndChurnTest"))
@@ -99,7 +105,7 @@ class GuestGreTest {
                     .anyMatch(id -> id.getSource().filter(s -> s instanceof ClassSource c && c.getClassName().equals(GuestGreTest.class.getName())).isPresent());
             if (!planned || !Guest.missing().isEmpty() || !Kernel.missing().isEmpty() || Kernel.hasLinkKind("gre")) return;
             System.err.println("GuestGreTest: starting the guest kernel now, beside the rest of the suite");
-            guest("the test plan's start");
+            guest("the test plan's start", true);
         }
     }
 }

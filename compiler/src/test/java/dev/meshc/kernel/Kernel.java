@@ -21,6 +21,22 @@ public final class Kernel {
     private Kernel() {
     }
 
+    private static volatile String python;
+
+    /**
+     * The python3 interpreter itself, resolved once: a version manager's shim (pyenv's runs about
+     * thirty processes per start) costs a second per start in an emulated guest kernel.
+     */
+    public static String python() {
+        String p = python;
+        if (p == null) {
+            Result r = run(List.of("python3", "-c", "import sys; print(sys.executable)"), 60);
+            p = r.code() == 0 && !r.out().isBlank() && Files.isExecutable(Path.of(r.out().strip())) ? r.out().strip() : "python3";
+            python = p;
+        }
+        return p;
+    }
+
     public static void require() {
         List<String> missing = missing();
         if (missing.isEmpty()) return;
