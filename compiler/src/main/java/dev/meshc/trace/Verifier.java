@@ -41,6 +41,12 @@ import java.util.TreeSet;
  * With {@code hosts} given, only what those hosts' files decide is checked (an incremental compile
  * passes the hosts it rendered): flows leaving or entering their containers, their data, their tunnel
  * filters.
+ * <p>
+ * The checks go host by host (issue 19: at 1,000 VMs neither every host's parsed files nor every host's expected
+ * elements fit in the heap beside each other): a host's expected elements are computed when it is compared and
+ * dropped after, and a trace that enters a peer through the tunnel is recorded up to there and finished when
+ * that peer is read (see {@link #check}), so a lazy {@link Network} parses each host twice per verify, however
+ * few it keeps.
  */
 public final class Verifier {
     /** A difference from intent, with the flow that shows it and its trace. */
