@@ -105,7 +105,7 @@ class VerifyHostByHostTest {
             dsts.add(v.gateway());
             dsts.add(v.vm().underlay());
         }
-        List<Integer> ports = List.of(8080, 5432, 9090, 1);
+        List<Integer> ports = List.of(5432, 6379, 8125, 8080, 1); // the example's endpoints, the edited element's, one unused
         int compared = 0, deferred = 0;
         for (Tracer.Firewall fw : Tracer.Firewall.values()) {
             Tracer rec = new Tracer(net, fw), whole = new Tracer(net, fw);
@@ -124,6 +124,6 @@ class VerifyHostByHostTest {
                 compared++;
             }
         }
-        assertTrue(deferred > 100, deferred + " of " + compared + " traces entered a peer");
+        assertTrue(deferred >= 30, deferred + " of " + compared + " traces entered a peer"); // the rest end where they start
     }
 }
