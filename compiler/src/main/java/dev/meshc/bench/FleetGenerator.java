@@ -41,13 +41,18 @@ public final class FleetGenerator {
     }
 
     public static void write(Size size, Writer w) throws IOException {
-        int services = size.services();
+        write(size.toString(), size.vms, size.containers, w);
+    }
+
+    /** The same shape at another size (tests: a fleet with more VMs than verify tries every subnet from, yet small). */
+    public static void write(String name, int vms, int containers, Writer w) throws IOException {
+        int services = Math.max(1, containers / 10);
         w.write("# yaml-language-server: $schema=../schemas/inventory.schema.json\n");
         w.write(String.format(Locale.ROOT, "# Synthetic fleet %s: %d VMs, %d services, %d containers, %d relationship bindings.%n",
-                size, size.vms, services, size.containers, size.containers * 2));
+                name, vms, services, containers, containers * 2));
         w.write("version: 1\nnetwork:\n  underlay: 10.0.0.0/16\n  overlay: 240.0.0.0/4\n  encapsulation: vxlan\n");
         w.write("vms:\n");
-        for (int v = 0; v < size.vms; v++) {
+        for (int v = 0; v < vms; v++) {
             int host = v + 1;
             w.write(String.format(Locale.ROOT, "  vm-%05d: {underlay: 10.0.%d.%d}%n", v, host >> 8, host & 255));
         }
@@ -63,8 +68,8 @@ public final class FleetGenerator {
             }
         }
         w.write("containers:\n");
-        for (int c = 0; c < size.containers; c++) {
-            int s = c / 10, vm = (int) ((c * 7919L) % size.vms);
+        for (int c = 0; c < containers; c++) {
+            int s = c / 10, vm = (int) ((c * 7919L) % vms);
             w.write(String.format(Locale.ROOT, "  c-%06d: {service: svc-%05d, vm: vm-%05d}%n", c, s, vm));
         }
     }

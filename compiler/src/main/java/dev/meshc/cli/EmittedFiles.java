@@ -29,11 +29,21 @@ final class EmittedFiles {
         return files;
     }
 
-    /** Hosts a verifier keeps parsed at once (a host of a thousand-VM fleet parses to tens of megabytes). */
+    /**
+     * Hosts compile's check keeps parsed at once (a host of a thousand-VM fleet parses to tens of megabytes): all of
+     * the {@link SelfCheck#HOSTS} it checks, so that its second pass over them parses none again.
+     */
     static final int KEEP = 24;
 
     /**
-     * The same files as a network whose hosts are parsed when first needed, at most {@link #KEEP} at a time:
+     * Hosts {@code meshc verify} keeps parsed at once. It goes host by host and a trace reads its source and then
+     * the peers it enters, one after the other, so a few do; more only fill the heap and the collector's time
+     * (measured at L: docs/performance.md, issue 19).
+     */
+    static final int VERIFY_KEEP = 4;
+
+    /**
+     * The same files as a network whose hosts are parsed when first needed, at most {@link #VERIFY_KEEP} at a time:
      * read from OUT's hosts/ directory, or rendered one host at a time in memory (never the whole fleet).
      */
     static Network lazy(Plan plan, Path out, Path templates) throws IOException {
@@ -46,7 +56,7 @@ final class EmittedFiles {
                 Map<String, byte[]> files = new TreeMap<>();
                 for (Artifact a : Renderers.renderHost(plan, vm, tpl)) files.put(a.path(), a.bytes());
                 return files;
-            }, containers, underlays, KEEP);
+            }, containers, underlays, VERIFY_KEEP);
         }
         UsageError.unlessDirectory("--out", out, "does not exist");
         java.util.List<String> vms = new java.util.ArrayList<>();
@@ -56,7 +66,7 @@ final class EmittedFiles {
                 for (Path p : (Iterable<Path>) s.sorted()::iterator) if (Files.isRegularFile(p.resolve("nftables/meshc.nft"))) vms.add(p.getFileName().toString());
             }
         }
-        return Network.lazy(vms, vm -> read(out, vm), containers, underlays, KEEP);
+        return Network.lazy(vms, vm -> read(out, vm), containers, underlays, VERIFY_KEEP);
     }
 
     /** One host's files under OUT, keyed as in the tree. */

@@ -39,7 +39,7 @@ final class VerifyCommand implements Callable<Integer> {
             Network net = EmittedFiles.lazy(r.plan().orElseThrow(), out, null);
             if (net.hostNames().isEmpty()) throw new TraceError(out + "/hosts/", 0, "no host has nftables/meshc.nft: not a meshc output tree");
             rep = new Verifier(r.plan().orElseThrow(), net).verify();
-            dev.meshc.diag.Timings.mark("verify");
+            dev.meshc.diag.Timings.mark("verify (" + net.hostNames().size() + " hosts, " + net.parses() + " host parses, " + rep.traced() + " flows traced)");
         } catch (TraceError e) {
             Main.err().println("meshc: cannot evaluate: " + e.getMessage());
             return ExitCode.IO;

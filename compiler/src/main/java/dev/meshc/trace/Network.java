@@ -117,8 +117,16 @@ public final class Network {
         }
         if (files == null || files.isEmpty()) throw new TraceError("hosts/" + vm + "/", 0, "missing");
         h = load(vm, files instanceof java.util.NavigableMap<String, byte[]> nm ? nm : new TreeMap<>(files));
+        parses++;
         loaded.put(vm, h);
         return h;
+    }
+
+    private int parses;
+
+    /** Hosts a lazy network has parsed so far, a host parsed again after it was dropped counting again (0 when read whole). */
+    public int parses() {
+        return parses;
     }
 
     private static String text(Map<String, byte[]> files, String path, boolean required) throws TraceError {

@@ -32,9 +32,138 @@ public final class Tracer {
 
     public static final String DELIVERED = "delivered";
     public static final String REPLY_DROPPED = "reply-dropped";
+    /** Recording: a branch whose peer part is queued (never a final verdict). */
+    private static final String DEFERRED = "\0deferred";
 
     private final Network net;
     private final Firewall fw;
+
+    /** What the peer's part of a tunnelled flow needs of the sending host. */
+    record Sender(int underlay, String encapsulation, int vxlanPort, long vni) {
+    }
+
+    /**
+     * A flow's part on the peer it is tunnelled to, queued while recording ({@link #record}) and evaluated by
+     * {@link #resolve} with the other flows entering that peer, so that each host is parsed once for all of them.
+     * Holds a copy of the packet without the sender's route lookup: a queued flow keeps no parsed host.
+     */
+    static final class Deferred {
+        final Firewall fw;
+        final int peerUnderlay;
+        final Sender from;
+        final Pkt p;
+        boolean resolved;
+        String verdict; // null: the reply left the peer
+
+        Deferred(Firewall fw, int peerUnderlay, Sender from, Pkt p) {
+            this.fw = fw;
+            this.peerUnderlay = peerUnderlay;
+            this.from = from;
+            this.p = p.copy();
+            this.p.routeDev = a -> "";
+        }
+
+        static String key(int peerUnderlay, Sender s, Pkt p) {
+            return peerUnderlay + " " + s + " " + p.src + " " + p.dst + " " + p.proto + " " + p.dport + " " + p.iif + " " + p.oif + " " + p.reply
+                    + " " + p.ctOrigSrc + " " + p.ctOrigDst + " " + p.ctReplSrc;
+        }
+
+        int peerUnderlay() {
+            return peerUnderlay;
+        }
+
+        Firewall firewall() {
+            return fw;
+        }
+    }
+
+    /** A recorded branch that entered a peer: its queued part there, and whether the reply passes the sender. */
+    private record Use(Deferred peer, boolean senderReply) {
+    }
+
+    /**
+     * A trace recorded with its peer parts queued: the verdict once every queued part is resolved. Only the
+     * verdicts are kept (no hops): a finding traces its flow again in full.
+     */
+    static final class Pending {
+        private final String verdict;
+        private final String[] branchVerdicts;
+        private final Use[] uses;
+
+        private Pending(Trace t, List<Use> uses) {
+            this.verdict = t.verdict();
+            this.branchVerdicts = new String[t.branches().size()];
+            for (int i = 0; i < branchVerdicts.length; i++) branchVerdicts[i] = t.branches().get(i).verdict();
+            this.uses = uses.toArray(new Use[0]);
+        }
+
+        /** Whether some branch waits for a peer's part. */
+        boolean deferred() {
+            for (Use u : uses) if (u != null && !u.peer().resolved) return true;
+            return false;
+        }
+
+        /** The peers' parts this trace waits for. */
+        List<Deferred> waitsFor() {
+            List<Deferred> out = new ArrayList<>();
+            for (Use u : uses) if (u != null && !u.peer().resolved) out.add(u.peer());
+            return out;
+        }
+
+        /** The verdicts, as {@link #trace} gives them (the branches' verdicts; no hops, no container names). */
+        Trace result() {
+            if (branchVerdicts.length == 0) return new Trace(verdict, List.of(), List.of());
+            List<Branch> bs = new ArrayList<>();
+            String v = DELIVERED;
+            for (int i = 0; i < branchVerdicts.length; i++) {
+                String b = branchVerdicts[i];
+                Use u = uses[i];
+                if (u != null) {
+                    if (!u.peer().resolved) throw new IllegalStateException("a peer's part is not resolved");
+                    b = u.peer().verdict != null ? u.peer().verdict : u.senderReply() ? DELIVERED : REPLY_DROPPED;
+                }
+                bs.add(new Branch(null, null, b));
+                if (!b.equals(DELIVERED) && v.equals(DELIVERED)) v = b;
+            }
+            return new Trace(v, List.of(), bs);
+        }
+    }
+
+    /** Non-null while recording: the queued peer parts, by packet (a flow's part on a peer is evaluated once). */
+    private java.util.Map<String, Deferred> recording;
+    /** Non-null inside {@link #record}: per branch of the trace, its queued peer part or null. */
+    private List<Use> recorded;
+    private Use deferredUse;
+
+    /**
+     * Traces like {@link #trace} but stops where the flow enters a peer through the tunnel: that part is queued
+     * ({@link #queued}) and evaluated by {@link #resolve}. Reads only the source's host.
+     */
+    Pending record(int src, int dst, String proto, int port) throws TraceError {
+        if (recording == null) recording = new java.util.LinkedHashMap<>();
+        recorded = new ArrayList<>();
+        try {
+            Trace t = trace(src, dst, proto, port, List.of());
+            return new Pending(t, recorded);
+        } finally {
+            recorded = null;
+            deferredUse = null;
+        }
+    }
+
+    /** The peer parts queued by {@link #record} and not yet resolved; forgets them (the Pendings hold them). */
+    List<Deferred> queued() {
+        List<Deferred> out = recording == null ? List.of() : List.copyOf(recording.values());
+        recording = null;
+        return out;
+    }
+
+    /** Evaluates a queued peer part (reads the peer's host only). */
+    void resolve(Deferred d) throws TraceError {
+        if (d.fw != fw) throw new IllegalArgumentException("queued by the other firewall's tracer");
+        d.verdict = peerPart(d.from, d.peerUnderlay, d.p, new ArrayList<>());
+        d.resolved = true;
+    }
 
     public Tracer(Network net, Firewall fw) {
         this.net = net;
@@ -117,8 +246,10 @@ public final class Tracer {
             String v = forward(h, q, bh);
             String tag = targets.size() > 1 ? "[" + Ip.str(t.addr()) + "] " : "";
             for (Hop x : bh) hops.add(new Hop(x.host(), x.file(), x.line(), tag + x.what()));
-            Host.Container to = net.container(t.addr());
+            Host.Container to = recorded == null ? net.container(t.addr()) : null; // recording: the name would read the backend's host
             branches.add(new Branch(Ip.str(t.addr()), to == null ? null : to.name(), v));
+            if (recorded != null) recorded.add(deferredUse);
+            deferredUse = null;
             if (!v.equals(DELIVERED) && verdict.equals(DELIVERED)) verdict = v;
         }
         return new Trace(verdict, hops, branches);
@@ -187,17 +318,34 @@ public final class Tracer {
             hops.add(new Hop(h.name, h.dir + "ip/links.batch", h.linkLine, "beyond the hosts checked: " + Ip.str(peerUnderlay) + "'s files are not evaluated"));
             return reply(h, null, p, null, hops) ? DELIVERED : "reply-dropped";
         }
+        Sender from = new Sender(h.underlay, h.encapsulation, h.vxlanPort, h.vni);
+        if (recorded != null) { // recording: the peer's part is evaluated later, with the other flows entering that peer (resolve)
+            Deferred d = recording.computeIfAbsent(Deferred.key(peerUnderlay, from, p), k -> new Deferred(fw, peerUnderlay, from, p));
+            deferredUse = new Use(d, replyOn(h, p, h.tunnel, net.container(p.src).veth(), new ArrayList<>()));
+            return DEFERRED;
+        }
+        String v = peerPart(from, peerUnderlay, p, hops);
+        if (v != null) return v;
+        return replyOn(h, p, h.tunnel, net.container(p.src).veth(), hops) ? DELIVERED : "reply-dropped";
+    }
+
+    /**
+     * The part of a flow's path on the peer it is tunnelled to: tunnel filter, anti-spoofing, route, forward,
+     * delivery and the reply's forward there. Null when the reply leaves the peer (the sender's reply check
+     * follows); else the verdict. Reads the peer's files only: what it needs of the sender is {@code from}.
+     */
+    private String peerPart(Sender from, int peerUnderlay, Pkt p, List<Hop> hops) throws TraceError {
         Host peer = net.byUnderlay(peerUnderlay);
         if (peer == null) return "no-peer";
         Pkt outer = new Pkt();
-        outer.src = h.underlay;
+        outer.src = from.underlay();
         outer.dst = peerUnderlay;
         outer.iif = "";
         outer.routeDev = peer::routeDev;
-        outer.th = outerHeader(h, p);
-        if (h.encapsulation.equals("vxlan")) {
+        outer.th = outerHeader(from.encapsulation(), from.vxlanPort(), from.vni(), p);
+        if (from.encapsulation().equals("vxlan")) {
             outer.proto = "udp";
-            outer.dport = h.vxlanPort;
+            outer.dport = from.vxlanPort();
         } else {
             outer.proto = "gre";
         }
@@ -232,7 +380,7 @@ public final class Tracer {
         Host.Container to = peer.byVeth(prt.dev());
         if (to == null || to.addr() != q.dst) return "no-container";
         hops.add(new Hop(peer.name, peer.dir + "containers/" + to.name() + "/network.json", 1, "delivered to " + to.name() + " on " + to.veth()));
-        return reply(h, peer, p, q, hops) ? DELIVERED : "reply-dropped";
+        return replyOn(peer, q, q.oif, peer.tunnel, hops) ? null : "reply-dropped";
     }
 
     /**
@@ -257,7 +405,7 @@ public final class Tracer {
         outer.src = senderUnderlay;
         outer.dst = peer.underlay;
         outer.routeDev = peer::routeDev;
-        outer.th = outerHeader(peer, inner);
+        outer.th = outerHeader(peer.encapsulation, peer.vxlanPort, peer.vni, inner);
         outer.proto = peer.encapsulation.equals("vxlan") ? "udp" : "gre";
         outer.dport = peer.vxlanPort;
         outer.iif = underlayInterface(peer);
@@ -265,10 +413,11 @@ public final class Tracer {
     }
 
     /** The interface the peer's tunnel filter expects the underlay on (its "iifname != X drop" / "! -i X"). */
-    private final java.util.Map<Host, String> underlayIf = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, String> underlayIf = new java.util.concurrent.ConcurrentHashMap<>();
 
     private String underlayInterface(Host peer) {
-        return underlayIf.computeIfAbsent(peer, this::findUnderlayInterface);
+        // By name, not by Host: a lazy network parses a host again after dropping it, and a map of Hosts would keep every one.
+        return underlayIf.computeIfAbsent(peer.name, x -> findUnderlayInterface(peer));
     }
 
     private String findUnderlayInterface(Host peer) {
@@ -280,11 +429,11 @@ public final class Tracer {
     }
 
     /** The outer packet's transport header and what follows, as the kernel would build it. */
-    private static byte[] outerHeader(Host h, Pkt p) {
+    private static byte[] outerHeader(String encapsulation, int vxlanPort, long vni, Pkt p) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(80);
-        if (h.encapsulation.equals("vxlan")) {
-            b.putShort((short) 50000).putShort((short) h.vxlanPort).putShort((short) 72).putShort((short) 0); // UDP
-            b.put((byte) 0x08).put(new byte[3]).putInt((int) (h.vni << 8)); // VXLAN: I flag, VNI
+        if (encapsulation.equals("vxlan")) {
+            b.putShort((short) 50000).putShort((short) vxlanPort).putShort((short) 72).putShort((short) 0); // UDP
+            b.put((byte) 0x08).put(new byte[3]).putInt((int) (vni << 8)); // VXLAN: I flag, VNI
             b.put(new byte[12]).putShort((short) 0x0800); // inner Ethernet
         } else {
             b.putShort((short) 0).putShort((short) 0x0800); // GRE without key, IPv4

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -40,6 +41,12 @@ import java.util.TreeSet;
  * With {@code hosts} given, only what those hosts' files decide is checked (an incremental compile
  * passes the hosts it rendered): flows leaving or entering their containers, their data, their tunnel
  * filters.
+ * <p>
+ * The checks go host by host (issue 19: at 1,000 VMs neither every host's parsed files nor every host's expected
+ * elements fit in the heap beside each other): a host's expected elements are computed when it is compared and
+ * dropped after, and a trace that enters a peer through the tunnel is recorded up to there and finished when
+ * that peer is read (see {@link #check}), so a lazy {@link Network} parses each host twice per verify, however
+ * few it keeps.
  */
 public final class Verifier {
     /** A difference from intent, with the flow that shows it and its trace. */
@@ -100,69 +107,102 @@ public final class Verifier {
         }
     }
 
+    /** Indices of the two firewalls in the tracer pairs, nft first. */
+    private static final int NFT = 0, IPT = 1;
+
+    private static String fwName(int i) {
+        return i == NFT ? "nft" : "iptables";
+    }
+
+    /** A probe of step 3 kept for the report: one whose verdicts wait for a peer, or that gives a finding. */
+    private record Probe(ContainerPlan c, int d, String proto, int port, Tracer.Pending nft, Tracer.Pending ipt) {
+    }
+
+    /**
+     * Host by host, so that a fleet's hosts need not be parsed at once nor again and again: a first pass reads each host
+     * in scope once (its networkd facts, tunnel filter, data against the expected elements of that host alone, the
+     * ports its files name, and the representatives' intended flows traced up to where they enter a peer); a second
+     * pass reads each host once more (the flows' parts on it as a peer, then the representatives' probes, which
+     * need every host's ports); a third reads the peers the probes entered (few: what the inventory does not allow
+     * is mostly dropped where it starts). The findings are then listed in the order of the steps.
+     */
     private Report check() throws TraceError {
         List<Row> rows = new ArrayList<>();
         List<Finding> findings = new ArrayList<>();
-        Tracer nft = new Tracer(net, Tracer.Firewall.NFT), ipt = new Tracer(net, Tracer.Firewall.IPTABLES);
-        List<Tracer> both = List.of(nft, ipt);
-        // 0. The two renders of routes, neighbours and FDB (systemd-networkd, ip -batch) say the same.
-        Map<String, String> nd = net.networkdDifferences(scope);
-        for (var e : nd.entrySet()) findings.add(new Finding("networkd-differs", e.getValue() + ": " + e.getKey(), null));
-        rows.add(new Row("systemd-network/ and ip/*.batch state the same routes, neighbours and FDB", scope.size(), "hosts", nd.isEmpty()));
-        // 0b. The tunnel filter: each VM accepts from each peer exactly that peer's overlay subnet as inner source.
-        // Up to 64 VMs every VM's subnet is tried from every peer; above, each peer's own and the next VM's.
-        boolean okTunnel = true;
-        int tunnelChecks = 0;
+        // Whole traces (a finding's witness, the data's witnesses) and recorded ones (peers' parts queued).
+        Tracer[] full = {new Tracer(net, Tracer.Firewall.NFT), new Tracer(net, Tracer.Firewall.IPTABLES)};
+        Tracer[] rec = {new Tracer(net, Tracer.Firewall.NFT), new Tracer(net, Tracer.Firewall.IPTABLES)};
         List<VmPlan> vms = List.copyOf(plan.vms().values());
-        for (Tracer t : both) {
-            for (String receiver : scope) for (int si = 0; si < vms.size(); si++) {
-                VmPlan sender = vms.get(si);
-                if (receiver.equals(sender.name())) continue;
-                List<VmPlan> inners = vms.size() <= 64 ? vms : List.of(sender, vms.get((si + 1) % vms.size()));
-                for (VmPlan w : inners) {
-                    String inner = Ip.str(w.gateway() + 1);
-                    boolean expect = w.name().equals(sender.name());
-                    tunnelChecks++;
-                    if (t.tunnelAccepts(receiver, sender.vm().underlay(), inner) != expect) {
-                        okTunnel = false;
-                        findings.add(new Finding("tunnel-filter", fw(t, nft) + ": " + receiver + " " + (expect ? "refuses" : "accepts")
-                                + " tunnel packets from " + sender.name() + " with inner source " + inner + " (" + w.name() + "'s subnet)", null));
-                    }
-                }
-            }
-        }
-        rows.add(new Row("tunnel filters accept each peer's own subnet only", tunnelChecks, "checks", okTunnel));
-        // 1. Intended flows: those of representatives traced end to end by both firewalls; every flow's data checked below.
+        Map<Integer, String> vmOfUnderlay = new HashMap<>();
+        for (VmPlan v : vms) vmOfUnderlay.put(v.vm().underlay(), v.name());
+        // What the plan alone decides: the representatives and their intended flows, the number of intended flows per pair.
         Set<ContainerPlan> reps = representatives();
-        Map<String, List<Flow>> intended = intended();
-        Set<String> intendedKeys = new HashSet<>();
-        Map<String, Map<String, Flow>> expected = new HashMap<>(); // host -> data key -> the flow that needs it
-        for (var e : intended.entrySet()) {
-            boolean ok = true;
-            for (Flow f : e.getValue()) {
-                expect(f, expected);
+        List<Spec> specs = specs();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        Map<String, List<Flow>> repFlows = new HashMap<>();
+        Map<ContainerPlan, List<Flow>> bySrc = new HashMap<>();
+        Set<String> intendedKeys = new HashSet<>(); // the representatives' (the only sources step 3 probes from)
+        for (Spec sp : specs) {
+            int n = count(sp);
+            if (n == 0) continue;
+            counts.merge(sp.pair(), n, Integer::sum);
+            List<Flow> fs = new ArrayList<>();
+            flows(sp, null, reps, fs);
+            repFlows.computeIfAbsent(sp.pair(), k -> new ArrayList<>()).addAll(fs);
+            for (Flow f : fs) {
+                bySrc.computeIfAbsent(f.src(), k -> new ArrayList<>()).add(f);
                 intendedKeys.add(key(f.src().address(), f.dst(), f.proto(), f.port()));
-                if (!reps.contains(f.src())) continue;
-                for (Tracer t : both) {
-                    Tracer.Trace r = trace(t, f.src().address(), f.dst(), f.proto(), f.port());
-                    if (!r.verdict().equals(f.expect())) {
-                        ok = false;
-                        findings.add(new Finding(f.expect().equals(Tracer.DELIVERED) ? "missing" : "unexpected", fw(t, nft) + ": " + describe(f) + " is " + r.verdict()
-                                + " (intended: " + e.getKey() + (f.expect().equals(Tracer.DELIVERED) ? "" : ", " + f.expect()) + ")", r));
-                    }
-                }
             }
-            rows.add(new Row(e.getKey(), e.getValue().size(), "flows", ok));
         }
-        // 2. The data: each host's elements and per-flow rules equal what its flows need, for every container.
+        Map<String, List<ContainerPlan>> repsOn = new HashMap<>();
+        for (ContainerPlan c : reps) repsOn.computeIfAbsent(c.vm(), k -> new ArrayList<>()).add(c);
+        Map<Flow, Tracer.Pending[]> step1 = new IdentityHashMap<>();
+        Map<String, String> nd = new TreeMap<>();
+        List<List<Finding>> tunnelFindings = List.of(new ArrayList<>(), new ArrayList<>());
+        int tunnelChecks = 0;
+        List<Finding> dataFindings = new ArrayList<>();
         int entries = 0;
         boolean okData = true;
         Set<String> witnessed = new HashSet<>();
+        Set<String> other = new TreeSet<>(), all = new TreeSet<>();
+        Map<Integer, Set<String>> ports = portsOfPlan(other, all);
+        Map<String, String> portNames = new HashMap<>();
+        // Pass 1: each host in scope once.
         for (String vm : scope) {
             Host h = net.host(vm);
-            Map<String, Flow> want = expected.getOrDefault(vm, Map.of());
-            for (Tracer t : both) {
-                Ruleset rs = t == nft ? h.nft : h.ipt;
+            // 0. The two renders of routes, neighbours and FDB (systemd-networkd, ip -batch) say the same.
+            nd.putAll(net.networkdDifferences(List.of(vm)));
+            // 0b. The tunnel filter: each VM accepts from each peer exactly that peer's overlay subnet as inner source.
+            // Up to 64 VMs every VM's subnet is tried from every peer; above, each peer's own and the next VM's.
+            for (int i = 0; i < 2; i++) {
+                for (int si = 0; si < vms.size(); si++) {
+                    VmPlan sender = vms.get(si);
+                    if (vm.equals(sender.name())) continue;
+                    List<VmPlan> inners = vms.size() <= 64 ? vms : List.of(sender, vms.get((si + 1) % vms.size()));
+                    for (VmPlan w : inners) {
+                        String inner = Ip.str(w.gateway() + 1);
+                        boolean expect = w.name().equals(sender.name());
+                        tunnelChecks++;
+                        if (full[i].tunnelAccepts(vm, sender.vm().underlay(), inner) != expect) {
+                            tunnelFindings.get(i).add(new Finding("tunnel-filter", fwName(i) + ": " + vm + " " + (expect ? "refuses" : "accepts")
+                                    + " tunnel packets from " + sender.name() + " with inner source " + inner + " (" + w.name() + "'s subnet)", null));
+                        }
+                    }
+                }
+            }
+            // 1. The representatives' intended flows, traced by both firewalls up to the peers they enter.
+            for (ContainerPlan c : repsOn.getOrDefault(vm, List.of())) {
+                for (Flow f : bySrc.getOrDefault(c, List.of())) {
+                    Tracer.Pending[] p = new Tracer.Pending[2];
+                    for (int i = 0; i < 2; i++) p[i] = record(rec[i], f.src().address(), f.dst(), f.proto(), f.port());
+                    step1.put(f, p);
+                }
+            }
+            // 2. The data: the host's elements and per-flow rules equal what its flows need, for every container.
+            Map<String, Flow> want = expectedOn(vm, specs);
+            for (int i = 0; i < 2; i++) {
+                Ruleset rs = i == NFT ? h.nft : h.ipt;
+                Tracer t = full[i];
                 Data d = data(rs);
                 entries += d.lines.size();
                 // Elements no intended flow needs; DNAT chains no needed VIP entry leads to.
@@ -176,9 +216,9 @@ public final class Verifier {
                     if (used) continue;
                     okData = false;
                     Tracer.Trace w = k != null ? witness(k, t) : null;
-                    findings.add(new Finding("unused", rs.file + ":" + e.getKey() + ": no intended flow uses " + e.getValue()
+                    dataFindings.add(new Finding("unused", rs.file + ":" + e.getKey() + ": no intended flow uses " + e.getValue()
                             + (w != null ? "; the flow it names is " + w.verdict() : ""), w));
-                    if (w != null && w.passes() && k.startsWith("flow ")) unintended(findings, k, t, nft, ipt, w, witnessed);
+                    if (w != null && w.passes() && k.startsWith("flow ")) unintended(dataFindings, k, t, full[NFT], full[IPT], w, witnessed);
                 }
                 // Elements an intended flow needs that are absent (or a VIP entry whose chain sends elsewhere).
                 for (var e : want.entrySet()) {
@@ -196,51 +236,129 @@ public final class Verifier {
                     }
                     if (problem == null) continue;
                     okData = false;
-                    if (!witnessed.add(fw(t, nft) + " " + key(f.src().address(), f.dst(), f.proto(), f.port()))) continue;
+                    if (!witnessed.add(fwName(i) + " " + key(f.src().address(), f.dst(), f.proto(), f.port()))) continue;
                     Tracer.Trace w = trace(t, f.src().address(), f.dst(), f.proto(), f.port());
-                    findings.add(new Finding(w.verdict().equals(f.expect()) ? "element-missing" : "missing", fw(t, nft) + ": " + describe(f) + " is " + w.verdict() + " (intended: " + f.pair()
-                            + "; " + rs.file + " " + problem + ")", w));
+                    dataFindings.add(new Finding(w.verdict().equals(f.expect()) ? "element-missing" : "missing", fwName(i) + ": " + describe(f) + " is " + w.verdict()
+                            + " (intended: " + f.pair() + "; " + rs.file + " " + problem + ")", w));
                 }
             }
+            // 3 (its ports): the ports the files name beside an address.
+            portsOfHost(h, other, all, ports, portNames);
         }
-        rows.add(new Row("every set element, per-flow rule and DNAT chain is what an intended flow needs, for every container", entries, "entries", okData));
-        // 3. Nothing else: from the representatives, to every class of destination, on the ports named.
-        Set<String> other = new TreeSet<>();
-        Map<Integer, Set<String>> ports = ports(other);
+        // One port each destination does not serve: the first of all named ports it lacks, else an unnamed one.
+        for (Set<String> p : ports.values()) {
+            String extra = all.stream().filter(x -> !p.contains(x)).findFirst().orElse("tcp 1");
+            p.add(extra);
+        }
+        String otherExtra = all.stream().filter(x -> !other.contains(x)).findFirst().orElse("tcp 1");
+        other.add(otherExtra);
+        // Pass 2, in reverse (the hosts pass 1 parsed last are still parsed): each host's part, as a peer, of the flows
+        // recorded in pass 1; then, every host's ports known, the representatives' probes of what the inventory does not allow.
+        Map<String, List<Tracer.Deferred>> waiting = byPeer(rec, vmOfUnderlay);
+        Set<String> pass2 = new TreeSet<>(java.util.Comparator.reverseOrder());
+        pass2.addAll(scope);
+        pass2.addAll(waiting.keySet());
+        Map<String, List<Probe>> probesOn = new HashMap<>();
         int probes = 0;
-        boolean okExtra = true;
-        for (ContainerPlan c : reps) {
-            for (int d : destinations(c)) {
-                if (d == c.address()) continue;
-                int tried = 0;
-                for (String pp : ports.getOrDefault(d, other)) {
-                    String proto = pp.substring(0, 3);
-                    int port = Integer.parseInt(pp.substring(4));
-                    if (intendedKeys.contains(key(c.address(), d, proto, port))) continue;
-                    if (witnessed.contains("unintended " + key(c.address(), d, proto, port))) continue; // reported with the element that lets it through
-                    // A VIP many services bind has as many ports; the chains treat them alike (the elements are compared above).
-                    if (tried++ == PORTS_PER_DESTINATION) break;
-                    probes++;
-                    Tracer.Trace a = trace(nft, c.address(), d, proto, port);
-                    Tracer.Trace b = trace(ipt, c.address(), d, proto, port);
-                    Flow f = new Flow(c, d, proto, port, "");
-                    if (a.passes()) {
-                        okExtra = false;
-                        findings.add(new Finding("unintended", "nft: " + describe(f) + " passes but the inventory does not allow it", a));
-                    }
-                    if (b.passes()) {
-                        okExtra = false;
-                        findings.add(new Finding("unintended", "iptables: " + describe(f) + " passes but the inventory does not allow it", b));
-                    }
-                    if (!a.verdict().equals(b.verdict())) {
-                        okExtra = false;
-                        findings.add(new Finding("firewalls-differ", describe(f) + ": nft " + a.verdict() + ", iptables " + b.verdict(), a));
+        for (String vm : pass2) {
+            resolve(rec, waiting.remove(vm));
+            if (!scope.contains(vm)) continue;
+            List<Probe> kept = new ArrayList<>();
+            for (ContainerPlan c : repsOn.getOrDefault(vm, List.of())) {
+                for (int d : destinations(c)) {
+                    if (d == c.address()) continue;
+                    int tried = 0;
+                    for (String pp : ports.getOrDefault(d, other)) {
+                        String proto = pp.substring(0, 3);
+                        int port = Integer.parseInt(pp.substring(4));
+                        if (intendedKeys.contains(key(c.address(), d, proto, port))) continue;
+                        if (witnessed.contains("unintended " + key(c.address(), d, proto, port))) continue; // reported with the element that lets it through
+                        // A VIP many services bind has as many ports; the chains treat them alike (the elements are compared above).
+                        if (tried++ == PORTS_PER_DESTINATION) break;
+                        probes++;
+                        Tracer.Pending a = record(rec[NFT], c.address(), d, proto, port);
+                        Tracer.Pending b = record(rec[IPT], c.address(), d, proto, port);
+                        if (a.deferred() || b.deferred() || extra(a.result(), b.result())) kept.add(new Probe(c, d, proto, port, a, b));
                     }
                 }
+            }
+            probesOn.put(vm, kept);
+        }
+        resolve(rec, waiting.remove("")); // peers no VM of the inventory has (their part: no-peer)
+        // Pass 3: the peers the probes entered.
+        Map<String, List<Tracer.Deferred>> waiting3 = byPeer(rec, vmOfUnderlay);
+        for (var e : waiting3.entrySet()) resolve(rec, e.getValue());
+        // The report, in the order of the steps.
+        for (var e : nd.entrySet()) findings.add(new Finding("networkd-differs", e.getValue() + ": " + e.getKey(), null));
+        rows.add(new Row("systemd-network/ and ip/*.batch state the same routes, neighbours and FDB", scope.size(), "hosts", nd.isEmpty()));
+        boolean okTunnel = tunnelFindings.get(NFT).isEmpty() && tunnelFindings.get(IPT).isEmpty();
+        for (List<Finding> l : tunnelFindings) findings.addAll(l);
+        rows.add(new Row("tunnel filters accept each peer's own subnet only", tunnelChecks, "checks", okTunnel));
+        for (var e : counts.entrySet()) {
+            boolean ok = true;
+            for (Flow f : repFlows.getOrDefault(e.getKey(), List.of())) {
+                Tracer.Pending[] p = step1.get(f);
+                for (int i = 0; i < 2; i++) {
+                    Tracer.Trace r = p[i].result();
+                    if (!r.verdict().equals(f.expect())) {
+                        ok = false;
+                        findings.add(new Finding(f.expect().equals(Tracer.DELIVERED) ? "missing" : "unexpected", fwName(i) + ": " + describe(f) + " is " + r.verdict()
+                                + " (intended: " + e.getKey() + (f.expect().equals(Tracer.DELIVERED) ? "" : ", " + f.expect()) + ")",
+                                witness(full[i], f.src().address(), f.dst(), f.proto(), f.port())));
+                    }
+                }
+            }
+            rows.add(new Row(e.getKey(), e.getValue(), "flows", ok));
+        }
+        findings.addAll(dataFindings);
+        rows.add(new Row("every set element, per-flow rule and DNAT chain is what an intended flow needs, for every container", entries, "entries", okData));
+        boolean okExtra = true;
+        for (String vm : scope) {
+            for (Probe p : probesOn.getOrDefault(vm, List.of())) {
+                Tracer.Trace ra = p.nft().result(), rb = p.ipt().result();
+                if (!extra(ra, rb)) continue;
+                okExtra = false;
+                Flow f = new Flow(p.c(), p.d(), p.proto(), p.port(), "");
+                Tracer.Trace a = witness(full[NFT], p.c().address(), p.d(), p.proto(), p.port());
+                if (ra.passes()) findings.add(new Finding("unintended", "nft: " + describe(f) + " passes but the inventory does not allow it", a));
+                if (rb.passes()) {
+                    findings.add(new Finding("unintended", "iptables: " + describe(f) + " passes but the inventory does not allow it",
+                            witness(full[IPT], p.c().address(), p.d(), p.proto(), p.port())));
+                }
+                if (!ra.verdict().equals(rb.verdict())) findings.add(new Finding("firewalls-differ", describe(f) + ": nft " + ra.verdict() + ", iptables " + rb.verdict(), a));
             }
         }
         rows.add(new Row("nothing else (from " + reps.size() + " representative containers, the first of each kind of service on each VM, to each class of destination)", probes, "flows", okExtra));
         return new Report(rows, findings, traced);
+    }
+
+    /** Whether a probe of what the inventory does not allow gives a finding: it passes, or the firewalls differ. */
+    private static boolean extra(Tracer.Trace a, Tracer.Trace b) {
+        return a.passes() || b.passes() || !a.verdict().equals(b.verdict());
+    }
+
+    private Tracer.Pending record(Tracer t, int src, int dst, String proto, int port) throws TraceError {
+        traced++;
+        return t.record(src, dst, proto, port);
+    }
+
+    /** A finding's flow traced in full (its verdict was recorded and counted already). */
+    private static Tracer.Trace witness(Tracer t, int src, int dst, String proto, int port) throws TraceError {
+        return t.trace(src, dst, proto, port, List.of());
+    }
+
+    /** The peer parts the recording tracers queued, by the VM they enter ("" for an address no VM of the plan has). */
+    private static Map<String, List<Tracer.Deferred>> byPeer(Tracer[] rec, Map<Integer, String> vmOfUnderlay) {
+        Map<String, List<Tracer.Deferred>> out = new TreeMap<>();
+        for (Tracer t : rec) {
+            for (Tracer.Deferred d : t.queued()) out.computeIfAbsent(vmOfUnderlay.getOrDefault(d.peerUnderlay(), ""), k -> new ArrayList<>()).add(d);
+        }
+        return out;
+    }
+
+    private static void resolve(Tracer[] rec, List<Tracer.Deferred> ds) throws TraceError {
+        if (ds == null) return;
+        for (Tracer.Deferred d : ds) rec[d.firewall() == Tracer.Firewall.NFT ? NFT : IPT].resolve(d);
     }
 
     private static String fw(Tracer t, Tracer nft) {
@@ -305,24 +423,24 @@ public final class Verifier {
      * backend with the address it opened; on each backend's host (when another) the element with the backend's
      * address, the only destination conntrack sees there; egress and VM-port elements on the consumer's host.
      */
-    private void expect(Flow f, Map<String, Map<String, Flow>> out) {
+    private void expect(Flow f, String vm, Map<String, Flow> out) {
         String s = Ip.str(f.src().address()), d = Ip.str(f.dst());
         String home = f.src().vm();
         boolean vip = f.backends().size() != 1 || f.backends().get(0) != f.dst();
         if (f.pair().contains(" egress:")) {
             Egress e = egressOf(f);
             if (e == null || !inScope(home)) return;
-            if (e.toVm()) put(out, home, "hostport " + s + " " + f.proto() + " " + f.port(), f);
-            else put(out, home, "egress " + s + " " + e.to() + " " + f.proto() + " " + f.port(), f);
+            if (e.toVm()) put(out, vm, home, "hostport " + s + " " + f.proto() + " " + f.port(), f);
+            else put(out, vm, home, "egress " + s + " " + e.to() + " " + f.proto() + " " + f.port(), f);
             return;
         }
-        if (vip && !f.backends().isEmpty() && inScope(home)) put(out, home, "vip " + s + " " + d, f);
+        if (vip && !f.backends().isEmpty() && inScope(home)) put(out, vm, home, "vip " + s + " " + d, f);
         for (int t : f.backends()) {
             String ts = Ip.str(t);
             ContainerPlan backend = byAddr.get(t);
-            if (inScope(home)) put(out, home, "flow " + s + " " + d + " " + ts + " " + f.proto() + " " + f.port(), f);
+            if (inScope(home)) put(out, vm, home, "flow " + s + " " + d + " " + ts + " " + f.proto() + " " + f.port(), f);
             if (backend != null && !backend.vm().equals(home) && inScope(backend.vm())) {
-                put(out, backend.vm(), "flow " + s + " " + ts + " " + ts + " " + f.proto() + " " + f.port(), f);
+                put(out, vm, backend.vm(), "flow " + s + " " + ts + " " + ts + " " + f.proto() + " " + f.port(), f);
             }
         }
     }
@@ -335,8 +453,8 @@ public final class Verifier {
         return null;
     }
 
-    private static void put(Map<String, Map<String, Flow>> out, String vm, String k, Flow f) {
-        out.computeIfAbsent(vm, x -> new HashMap<>()).putIfAbsent(k, f);
+    private static void put(Map<String, Flow> out, String only, String vm, String k, Flow f) {
+        if (vm.equals(only)) out.putIfAbsent(k, f);
     }
 
     /** A ruleset's data, keyed alike for both firewalls: line -> key, the keys, VIP entry -> chain, chain -> backends, DNAT line -> chain. */
@@ -406,52 +524,132 @@ public final class Verifier {
         return p == null ? "null" : p.contains("/") ? p : p + "/32";
     }
 
-    /** The inventory's intent, grouped per service pair (only flows whose files are in scope). */
-    private Map<String, List<Flow>> intended() {
-        Map<String, List<Flow>> out = new TreeMap<>();
+    /** What one pair of the matrix is made of: a relationship of {@code s} (b), its endpoint's replicas (ep), or its egress (e). */
+    private record Spec(String pair, Service s, Binding b, dev.meshc.model.Endpoint ep, Egress e) {
+    }
+
+    /** The pairs, in the order of the matrix (by name; a name two specs share keeps their order). */
+    private List<Spec> specs() {
+        List<Spec> out = new ArrayList<>();
         for (Service s : plan.inventory().services().values()) {
-            List<ContainerPlan> consumers = plan.containersOfService(s.name());
             for (Binding b : plan.bindingsOf(s.name()).values()) {
                 String pair = s.name() + " -> " + b.service() + ":" + b.endpoint() + " (" + b.protocol().id() + "/" + b.port() + ", " + b.relationship() + ")";
-                List<ContainerPlan> backends = plan.containersOfService(b.service());
-                if (backends.isEmpty()) pair += ", no backends: refused";
-                List<Integer> addrs = new ArrayList<>();
-                boolean anyInScope = false;
-                for (ContainerPlan t : backends) {
-                    addrs.add(t.address());
-                    anyInScope |= inScope(t.vm());
-                }
-                List<Flow> fs = out.computeIfAbsent(pair, k -> new ArrayList<>());
-                for (ContainerPlan c : consumers) {
-                    if (!inScope(c.vm()) && !anyInScope) continue;
-                    fs.add(new Flow(c, b.vip(), b.protocol().id(), b.port(), pair, backends.isEmpty() ? "refused" : Tracer.DELIVERED, List.copyOf(addrs)));
-                    for (ContainerPlan t : backends) if (inScope(c.vm()) || inScope(t.vm())) fs.add(new Flow(c, t.address(), b.protocol().id(), b.port(), pair));
-                }
+                if (plan.containersOfService(b.service()).isEmpty()) pair += ", no backends: refused";
+                out.add(new Spec(pair, s, b, null, null));
             }
-            for (var ep : s.endpoints().values()) {
-                String pair = s.name() + " replicas:" + ep.name() + " (" + ep.protocol().id() + "/" + ep.port() + ")";
-                for (ContainerPlan c : consumers) for (ContainerPlan d : consumers) {
-                    if (c != d && (inScope(c.vm()) || inScope(d.vm()))) {
-                        out.computeIfAbsent(pair, k -> new ArrayList<>()).add(new Flow(c, d.address(), ep.protocol().id(), ep.port(), pair));
-                    }
-                }
-            }
+            for (var ep : s.endpoints().values()) out.add(new Spec(s.name() + " replicas:" + ep.name() + " (" + ep.protocol().id() + "/" + ep.port() + ")", s, null, ep, null));
             for (Egress e : s.egress().values()) {
-                String pair = s.name() + " egress:" + e.name() + " (" + (e.toVm() ? "vm" : e.to().toString()) + " " + e.protocol().id() + "/" + e.port() + ")";
-                List<Flow> fs = out.computeIfAbsent(pair, k -> new ArrayList<>());
-                for (ContainerPlan c : consumers) {
-                    if (!inScope(c.vm())) continue;
-                    if (e.toVm()) {
-                        VmPlan vm = plan.vms().get(c.vm());
-                        fs.add(new Flow(c, vm.gateway(), e.protocol().id(), e.port(), pair)); // the VM itself: any of its addresses
-                        fs.add(new Flow(c, vm.vm().underlay(), e.protocol().id(), e.port(), pair));
-                    } else {
-                        for (int a : new TreeSet<>(List.of(e.to().network(), e.to().last()))) fs.add(new Flow(c, a, e.protocol().id(), e.port(), pair));
-                    }
+                out.add(new Spec(s.name() + " egress:" + e.name() + " (" + (e.toVm() ? "vm" : e.to().toString()) + " " + e.protocol().id() + "/" + e.port() + ")", s, null, null, e));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Spec::pair)); // stable
+        return out;
+    }
+
+    /** How many intended flows a pair has (only flows whose files are in scope), without making them. */
+    private int count(Spec sp) {
+        List<ContainerPlan> consumers = plan.containersOfService(sp.s().name());
+        int n = 0;
+        if (sp.b() != null) {
+            List<ContainerPlan> backends = plan.containersOfService(sp.b().service());
+            boolean anyInScope = false;
+            for (ContainerPlan t : backends) anyInScope |= inScope(t.vm());
+            for (ContainerPlan c : consumers) {
+                if (!inScope(c.vm()) && !anyInScope) continue;
+                n++;
+                for (ContainerPlan t : backends) if (inScope(c.vm()) || inScope(t.vm())) n++;
+            }
+        } else if (sp.ep() != null) {
+            long out = 0;
+            for (ContainerPlan c : consumers) if (!inScope(c.vm())) out++;
+            long all = consumers.size();
+            n = Math.toIntExact(all * (all - 1) - out * (out - 1));
+        } else {
+            for (ContainerPlan c : consumers) {
+                if (!inScope(c.vm())) continue;
+                n += sp.e().toVm() ? 2 : new TreeSet<>(List.of(sp.e().to().network(), sp.e().to().last())).size();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * A pair's intended flows (only those whose files are in scope), in the matrix's order: those of the
+     * representatives ({@code reps} given), or ({@code vm} given) those that need an element on that host:
+     * every flow of its containers, and the flows of others to its containers.
+     */
+    private void flows(Spec sp, String vm, Set<ContainerPlan> reps, List<Flow> out) {
+        List<ContainerPlan> consumers = plan.containersOfService(sp.s().name());
+        if (sp.b() != null) {
+            Binding b = sp.b();
+            List<ContainerPlan> backends = plan.containersOfService(b.service());
+            List<Integer> addrs = new ArrayList<>();
+            boolean anyInScope = false, backendHere = false;
+            for (ContainerPlan t : backends) {
+                addrs.add(t.address());
+                anyInScope |= inScope(t.vm());
+                backendHere |= t.vm().equals(vm);
+            }
+            List<Integer> vipBackends = List.copyOf(addrs);
+            for (ContainerPlan c : consumers) {
+                boolean home = vm == null || c.vm().equals(vm);
+                if (reps != null ? !reps.contains(c) : !home && !backendHere) continue;
+                if (!inScope(c.vm()) && !anyInScope) continue;
+                out.add(new Flow(c, b.vip(), b.protocol().id(), b.port(), sp.pair(), backends.isEmpty() ? "refused" : Tracer.DELIVERED, vipBackends));
+                for (ContainerPlan t : backends) {
+                    if ((inScope(c.vm()) || inScope(t.vm())) && (home || t.vm().equals(vm))) out.add(new Flow(c, t.address(), b.protocol().id(), b.port(), sp.pair()));
+                }
+            }
+        } else if (sp.ep() != null) {
+            List<ContainerPlan> here = new ArrayList<>();
+            if (vm != null) for (ContainerPlan d : consumers) if (d.vm().equals(vm)) here.add(d);
+            for (ContainerPlan c : consumers) {
+                boolean home = vm == null || c.vm().equals(vm);
+                if (reps != null && !reps.contains(c)) continue;
+                for (ContainerPlan d : home ? consumers : here) {
+                    if (c != d && (inScope(c.vm()) || inScope(d.vm()))) out.add(new Flow(c, d.address(), sp.ep().protocol().id(), sp.ep().port(), sp.pair()));
+                }
+            }
+        } else {
+            Egress e = sp.e();
+            for (ContainerPlan c : consumers) {
+                if (reps != null ? !reps.contains(c) : vm != null && !c.vm().equals(vm)) continue;
+                if (!inScope(c.vm())) continue;
+                if (e.toVm()) {
+                    VmPlan v = plan.vms().get(c.vm());
+                    out.add(new Flow(c, v.gateway(), e.protocol().id(), e.port(), sp.pair())); // the VM itself: any of its addresses
+                    out.add(new Flow(c, v.vm().underlay(), e.protocol().id(), e.port(), sp.pair()));
+                } else {
+                    for (int a : new TreeSet<>(List.of(e.to().network(), e.to().last()))) out.add(new Flow(c, a, e.protocol().id(), e.port(), sp.pair()));
                 }
             }
         }
-        out.values().removeIf(List::isEmpty);
+    }
+
+    private Map<String, List<Integer>> specsOn;
+
+    /**
+     * The data key -> the first intended flow (in the matrix's order) that needs it, for one host: the pairs of the
+     * services with a container there and of the relationships to them, each flow's elements on that host only.
+     */
+    private Map<String, Flow> expectedOn(String vm, List<Spec> specs) {
+        if (specsOn == null) {
+            specsOn = new HashMap<>(); // service -> the specs whose flows may need an element on a host of its containers
+            for (int i = 0; i < specs.size(); i++) {
+                Spec sp = specs.get(i);
+                specsOn.computeIfAbsent(sp.s().name(), k -> new ArrayList<>()).add(i);
+                if (sp.b() != null) specsOn.computeIfAbsent(sp.b().service(), k -> new ArrayList<>()).add(i);
+            }
+        }
+        Set<Integer> relevant = new TreeSet<>();
+        for (ContainerPlan c : plan.containersByVm().getOrDefault(vm, List.of())) relevant.addAll(specsOn.getOrDefault(c.service(), List.of()));
+        Map<String, Flow> out = new HashMap<>();
+        List<Flow> fs = new ArrayList<>();
+        for (int i : relevant) {
+            fs.clear();
+            flows(specs.get(i), vm, null, fs);
+            for (Flow f : fs) expect(f, vm, out);
+        }
         return out;
     }
 
@@ -552,12 +750,12 @@ public final class Verifier {
     }
 
     /**
-     * The ports probed per destination: its own endpoints (a container's service, a VIP's binding), the
-     * ports the files name beside that address, and for every destination the egress ports and one port
-     * no endpoint of the destination uses ({@code other} holds what addresses without their own get).
+     * The ports probed per destination, from the plan: its own endpoints (a container's service, a VIP's binding);
+     * {@link #portsOfHost} adds the ports the files name beside that address; every destination also gets the egress
+     * ports and (after every host) one port no endpoint of the destination uses ({@code other} holds what addresses
+     * without their own get, {@code all} every port named).
      */
-    private Map<Integer, Set<String>> ports(Set<String> other) throws TraceError {
-        Set<String> all = new TreeSet<>();
+    private Map<Integer, Set<String>> portsOfPlan(Set<String> other, Set<String> all) {
         for (Service s : plan.inventory().services().values()) {
             for (var e : s.endpoints().values()) all.add(e.protocol().id() + " " + e.port());
             for (Egress e : s.egress().values()) other.add(e.protocol().id() + " " + e.port());
@@ -571,21 +769,20 @@ public final class Verifier {
         for (var bs : plan.bindings().values()) for (Binding b : bs.values()) {
             out.computeIfAbsent(b.vip(), k -> new TreeSet<>(other)).add(b.protocol().id() + " " + b.port());
         }
-        for (String vm : scope) for (String k : net.host(vm).nft.entries.values()) {
-            java.util.regex.Matcher pm = Re.of("(tcp|udp) \\. (\\d+)").matcher(k);
+        return out;
+    }
+
+    /** The ports a host's nft elements name, each added to the addresses beside it ({@code names}: one String per port). */
+    private static void portsOfHost(Host h, Set<String> other, Set<String> all, Map<Integer, Set<String>> out, Map<String, String> names) {
+        java.util.regex.Matcher pm = Re.of("(tcp|udp) \\. (\\d+)").matcher("");
+        java.util.regex.Matcher m = Ip.ADDR.matcher("");
+        for (String k : h.nft.entries.values()) {
+            pm.reset(k);
             if (!pm.find()) continue;
-            String port = pm.group(1) + " " + Integer.parseInt(pm.group(2));
+            String port = names.computeIfAbsent(pm.group(1) + " " + Integer.parseInt(pm.group(2)), x -> x);
             all.add(port);
-            java.util.regex.Matcher m = Ip.ADDR.matcher(k);
+            m.reset(k);
             while (m.find()) if (Ip.isAddr(m.group())) out.computeIfAbsent(Ip.parse(m.group()), x -> new TreeSet<>(other)).add(port);
         }
-        // One port each destination does not serve: the first of all named ports it lacks, else an unnamed one.
-        for (Set<String> p : out.values()) {
-            String extra = all.stream().filter(x -> !p.contains(x)).findFirst().orElse("tcp 1");
-            p.add(extra);
-        }
-        String extra = all.stream().filter(x -> !other.contains(x)).findFirst().orElse("tcp 1");
-        other.add(extra);
-        return out;
     }
 }
