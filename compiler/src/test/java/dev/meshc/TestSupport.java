@@ -71,8 +71,31 @@ public final class TestSupport {
     }
 
     public static Run meshc(String... args) {
+        long t0 = System.nanoTime();
         StringWriter out = new StringWriter(), err = new StringWriter();
         int code = dev.meshc.cli.Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        timed("meshc " + args[0], t0);
         return new Run(code, out.toString(), err.toString());
+    }
+
+    private static final String TIMING = System.getenv("MESHC_TEST_TIMING");
+    private static final long T0 = System.nanoTime();
+
+    /**
+     * With {@code MESHC_TEST_TIMING=FILE} set, appends "start TAB milliseconds TAB what" (start: milliseconds since this class loaded) for a step of the
+     * kernel harness that started at {@code startNanos} (where a slow kernel, e.g. an emulated
+     * guest's, spends its time); otherwise does nothing.
+     */
+    public static void timed(String what, long startNanos) {
+        if (TIMING == null) return;
+        String line = String.format(java.util.Locale.ROOT, "%d\t%d\t%s%n", (startNanos - T0) / 1_000_000, (System.nanoTime() - startNanos) / 1_000_000, what.replace('\n', ' '));
+        synchronized (TestSupport.class) {
+            try {
+                java.nio.file.Files.writeString(java.nio.file.Path.of(TIMING), line, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }

@@ -391,6 +391,7 @@ final class Fleet implements AutoCloseable {
 
     /** Runs a netcheck.py command (connect, udp, send-udp, bulk, df-udp) in the container's agent; its JSON answer. */
     JsonNode ask(String container, Object... command) {
+        long t0 = System.nanoTime();
         try {
             Agent a = agents.get(container);
             if (a == null || !a.process().isAlive()) {
@@ -409,6 +410,7 @@ final class Fleet implements AutoCloseable {
             if (line == null) fail("agent in " + container + " died on " + argv);
             JsonNode j = JSON.readTree(line);
             if (j.has("error")) fail("agent in " + container + ": " + argv + ": " + j.get("error"));
+            dev.meshc.TestSupport.timed("agent " + argv, t0);
             return j;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

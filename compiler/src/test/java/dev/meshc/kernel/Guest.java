@@ -74,11 +74,12 @@ public final class Guest {
      * read-write at the same path.
      */
     public static Run run(List<String> command, Map<String, String> env, List<String> modules, Path cwd, Path results, int timeoutSeconds) {
-        return run(command, env, modules, cwd, results, timeoutSeconds, 0);
+        return run(command, env, modules, cwd, results, timeoutSeconds, 0, 2);
     }
 
-    /** {@link #run} with qemu at scheduling niceness {@code nice} (guest.sh --nice). */
-    public static Run run(List<String> command, Map<String, String> env, List<String> modules, Path cwd, Path results, int timeoutSeconds, int nice) {
+    /** {@link #run} with qemu at scheduling niceness {@code nice} (guest.sh --nice) and {@code cpus} virtual CPUs (--smp). */
+    public static Run run(List<String> command, Map<String, String> env, List<String> modules, Path cwd, Path results, int timeoutSeconds, int nice,
+            int cpus) {
         long t0 = System.nanoTime();
         try {
             if (Files.exists(results)) {
@@ -91,7 +92,7 @@ public final class Guest {
             throw new UncheckedIOException(e);
         }
         List<String> cmd = new ArrayList<>(List.of("bash", script().toString(), "--results", results.toString(), "--cwd", cwd.toString(),
-                "--timeout", String.valueOf(timeoutSeconds), "--modules", String.join(",", modules), "--nice", String.valueOf(nice)));
+                "--timeout", String.valueOf(timeoutSeconds), "--modules", String.join(",", modules), "--nice", String.valueOf(nice), "--smp", String.valueOf(cpus)));
         env.forEach((k, v) -> cmd.addAll(List.of("--env", k + "=" + v)));
         cmd.add("--");
         cmd.addAll(command);
@@ -105,13 +106,13 @@ public final class Guest {
      * Runs JUnit test classes in one JVM inside the guest ({@link GuestMain}: exit 0 only if tests
      * ran and none failed, was aborted or skipped), with this JVM's test class path.
      */
-    public static Run junit(List<String> classes, Map<String, String> env, List<String> modules, Path results, int timeoutSeconds, int nice) {
+    public static Run junit(List<String> classes, Map<String, String> env, List<String> modules, Path results, int timeoutSeconds, int nice, int cpus) {
         // VFORK: a child process is one exec, not two (the default posix_spawn runs jspawnhelper first)
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx768m",
                 "-Djdk.lang.Process.launchMechanism=VFORK",
                 "-Dmeshc.root=" + TestSupport.root(), "-cp", testClasspath(), GuestMain.class.getName()));
         cmd.addAll(classes);
-        return run(cmd, env, modules, TestSupport.root(), results, timeoutSeconds, nice);
+        return run(cmd, env, modules, TestSupport.root(), results, timeoutSeconds, nice, cpus);
     }
 
     /** The test class path: surefire's (its forked JVM runs from a manifest-only jar), else this JVM's. */

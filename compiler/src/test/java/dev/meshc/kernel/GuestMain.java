@@ -36,6 +36,7 @@ public final class GuestMain {
             @Override
             public void executionStarted(TestIdentifier id) {
                 if (id.isTest()) System.out.println("GUEST-TEST START " + id.getDisplayName() + " (" + id.getUniqueId() + ")");
+                if (id.isTest()) dev.meshc.TestSupport.timed("TEST " + id.getDisplayName(), System.nanoTime());
             }
 
             @Override

@@ -89,6 +89,15 @@ public final class Kernel {
     }
 
     public static Result run(List<String> cmd, int timeoutSeconds) {
+        long t0 = System.nanoTime();
+        try {
+            return runUntimed(cmd, timeoutSeconds);
+        } finally {
+            dev.meshc.TestSupport.timed(String.join(" ", cmd), t0);
+        }
+    }
+
+    private static Result runUntimed(List<String> cmd, int timeoutSeconds) {
         try {
             // Output goes to a file, not a pipe: a command printing more than a pipe holds (4,000
             // routes) would block until the timeout if nobody read it while it ran.
