@@ -73,6 +73,9 @@ final class SelfCheck {
             err.println("meshc: internal error: meshc cannot evaluate the files it wrote (a bug in meshc; please report it): " + e.getMessage());
             return ExitCode.INTERNAL;
         }
+        long[] load = net.loadNanos();
+        Timings.part("verify: hosts' files " + (out != null ? "read" : "rendered") + " (" + net.parses() + ")", load[0]);
+        Timings.part("verify: hosts parsed (" + net.parses() + ")", load[1]);
         Timings.mark("verify (" + scope.size() + " hosts, " + rep.traced() + " flows traced)");
         if (rep.ok()) return ExitCode.OK;
         err.println("meshc: internal error: the files meshc wrote reach other than the inventory allows (a bug in meshc; please report it"

@@ -13,6 +13,11 @@ public final class Timings {
     private Timings() {
     }
 
+    /** A part of the current phase measured on its own (not a mark: the phase goes on). */
+    public static synchronized void part(String what, long nanos) {
+        if (ON) System.err.printf(Locale.ROOT, "meshc timing:   %-12s %8.1f ms%n", what, nanos / 1e6);
+    }
+
     public static synchronized void mark(String phase) {
         long now = System.nanoTime();
         if (ON) System.err.printf(Locale.ROOT, "meshc timing: %-12s %8.1f ms%n", phase, (now - last) / 1e6);

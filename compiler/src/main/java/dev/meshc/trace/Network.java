@@ -110,19 +110,29 @@ public final class Network {
         Host h = loaded.get(vm);
         if (h != null || source == null || !names.contains(vm)) return h;
         Map<String, byte[]> files;
+        long t0 = System.nanoTime();
         try {
             files = source.of(vm);
         } catch (IOException e) {
             throw new TraceError("hosts/" + vm + "/", 0, "cannot read: " + e.getMessage());
         }
+        long t1 = System.nanoTime();
         if (files == null || files.isEmpty()) throw new TraceError("hosts/" + vm + "/", 0, "missing");
         h = load(vm, files instanceof java.util.NavigableMap<String, byte[]> nm ? nm : new TreeMap<>(files));
+        sourceNanos += t1 - t0;
+        parseNanos += System.nanoTime() - t1;
         parses++;
         loaded.put(vm, h);
         return h;
     }
 
     private int parses;
+    private long sourceNanos, parseNanos;
+
+    /** Time spent so far getting hosts' files (reading or rendering them) and parsing them, in nanoseconds. */
+    public long[] loadNanos() {
+        return new long[]{sourceNanos, parseNanos};
+    }
 
     /** Hosts a lazy network has parsed so far, a host parsed again after it was dropped counting again (0 when read whole). */
     public int parses() {

@@ -136,8 +136,9 @@ public final class Verifier {
         Map<Integer, String> vmOfUnderlay = new HashMap<>();
         for (VmPlan v : vms) vmOfUnderlay.put(v.vm().underlay(), v.name());
         // What the plan alone decides: the representatives and their intended flows, the number of intended flows per pair.
+        long t0 = System.nanoTime();
         Set<ContainerPlan> reps = representatives();
-        List<Spec> specs = specs();
+        List<Spec> specs = specs(scopedServices());
         Map<String, Integer> counts = new LinkedHashMap<>();
         Map<String, List<Flow>> repFlows = new HashMap<>();
         Map<ContainerPlan, List<Flow>> bySrc = new HashMap<>();
@@ -165,13 +166,22 @@ public final class Verifier {
         boolean okData = true;
         Set<String> witnessed = new HashSet<>();
         Set<String> other = new TreeSet<>(), all = new TreeSet<>();
-        Map<Integer, Set<String>> ports = portsOfPlan(other, all);
+        portsOfPlan(other, all);
+        Map<Integer, Set<String>> hostPorts = new HashMap<>();
         Map<String, String> portNames = new HashMap<>();
+        long t1 = System.nanoTime();
+        dev.meshc.diag.Timings.part("verify: the plan's flows and ports", t1 - t0);
         // Pass 1: each host in scope once.
+        long[] partNanos = new long[5];
         for (String vm : scope) {
+            long p0 = System.nanoTime();
             Host h = net.host(vm);
+            long p1 = System.nanoTime();
+            partNanos[0] += p1 - p0;
             // 0. The two renders of routes, neighbours and FDB (systemd-networkd, ip -batch) say the same.
             nd.putAll(net.networkdDifferences(List.of(vm)));
+            long p2 = System.nanoTime();
+            partNanos[1] += p2 - p1;
             // 0b. The tunnel filter: each VM accepts from each peer exactly that peer's overlay subnet as inner source.
             // Up to 64 VMs every VM's subnet is tried from every peer; above, each peer's own and the next VM's.
             for (int i = 0; i < 2; i++) {
@@ -190,6 +200,8 @@ public final class Verifier {
                     }
                 }
             }
+            long p3 = System.nanoTime();
+            partNanos[2] += p3 - p2;
             // 1. The representatives' intended flows, traced by both firewalls up to the peers they enter.
             for (ContainerPlan c : repsOn.getOrDefault(vm, List.of())) {
                 for (Flow f : bySrc.getOrDefault(c, List.of())) {
@@ -198,6 +210,8 @@ public final class Verifier {
                     step1.put(f, p);
                 }
             }
+            long p4 = System.nanoTime();
+            partNanos[3] += p4 - p3;
             // 2. The data: the host's elements and per-flow rules equal what its flows need, for every container.
             Map<String, Flow> want = expectedOn(vm, specs);
             for (int i = 0; i < 2; i++) {
@@ -243,15 +257,28 @@ public final class Verifier {
                 }
             }
             // 3 (its ports): the ports the files name beside an address.
-            portsOfHost(h, other, all, ports, portNames);
+            portsOfHost(h, other, all, hostPorts, portNames);
+            partNanos[4] += System.nanoTime() - p4;
         }
-        // One port each destination does not serve: the first of all named ports it lacks, else an unnamed one.
-        for (Set<String> p : ports.values()) {
-            String extra = all.stream().filter(x -> !p.contains(x)).findFirst().orElse("tcp 1");
-            p.add(extra);
-        }
-        String otherExtra = all.stream().filter(x -> !other.contains(x)).findFirst().orElse("tcp 1");
-        other.add(otherExtra);
+        String[] partNames = {"hosts loaded", "networkd vs ip", "tunnel filters", "representatives' flows", "data and ports"};
+        for (int i = 0; i < partNames.length; i++) dev.meshc.diag.Timings.part("verify:   " + partNames[i], partNanos[i]);
+        // The ports probed per destination, made when a probe first needs them (a few hundred destinations, not every
+        // address of the fleet): with one port it does not serve, the first of all named ports it lacks, else an unnamed one.
+        Set<String> unnamed = new TreeSet<>(other);
+        unnamed.add(all.stream().filter(x -> !other.contains(x)).findFirst().orElse("tcp 1"));
+        Map<Integer, Set<String>> ports = new HashMap<>();
+        java.util.function.IntFunction<Set<String>> portsOf = d -> ports.computeIfAbsent(d, x -> {
+            Set<String> p = planPorts(x, other);
+            Set<String> named = hostPorts.get(x);
+            if (p == null && named == null) return unnamed;
+            if (p == null) p = new TreeSet<>(other);
+            if (named != null) p.addAll(named);
+            Set<String> q = p;
+            p.add(all.stream().filter(y -> !q.contains(y)).findFirst().orElse("tcp 1"));
+            return p;
+        });
+        long t2 = System.nanoTime();
+        dev.meshc.diag.Timings.part("verify: pass 1 (" + scope.size() + " hosts)", t2 - t1);
         // Pass 2, in reverse (the hosts pass 1 parsed last are still parsed): each host's part, as a peer, of the flows
         // recorded in pass 1; then, every host's ports known, the representatives' probes of what the inventory does not allow.
         Map<String, List<Tracer.Deferred>> waiting = byPeer(rec, vmOfUnderlay);
@@ -268,7 +295,7 @@ public final class Verifier {
                 for (int d : destinations(c)) {
                     if (d == c.address()) continue;
                     int tried = 0;
-                    for (String pp : ports.getOrDefault(d, other)) {
+                    for (String pp : portsOf.apply(d)) {
                         String proto = pp.substring(0, 3);
                         int port = Integer.parseInt(pp.substring(4));
                         if (intendedKeys.contains(key(c.address(), d, proto, port))) continue;
@@ -288,6 +315,7 @@ public final class Verifier {
         // Pass 3: the peers the probes entered.
         Map<String, List<Tracer.Deferred>> waiting3 = byPeer(rec, vmOfUnderlay);
         for (var e : waiting3.entrySet()) resolve(rec, e.getValue());
+        dev.meshc.diag.Timings.part("verify: passes 2 and 3", System.nanoTime() - t2);
         // The report, in the order of the steps.
         for (var e : nd.entrySet()) findings.add(new Finding("networkd-differs", e.getValue() + ": " + e.getKey(), null));
         rows.add(new Row("systemd-network/ and ip/*.batch state the same routes, neighbours and FDB", scope.size(), "hosts", nd.isEmpty()));
@@ -528,15 +556,33 @@ public final class Verifier {
     private record Spec(String pair, Service s, Binding b, dev.meshc.model.Endpoint ep, Egress e) {
     }
 
-    /** The pairs, in the order of the matrix (by name; a name two specs share keeps their order). */
-    private List<Spec> specs() {
+    /**
+     * The services with a container on a host in scope; null when every host is. Only their pairs can have flows
+     * whose files are in scope: a relationship's when its consumer or its target is one of them, replicas' and
+     * egress' when their own service is.
+     */
+    private Set<String> scopedServices() {
+        if (scope.equals(net.hostNames())) return null;
+        Set<String> out = new HashSet<>();
+        for (String vm : scope) for (ContainerPlan c : plan.containersByVm().getOrDefault(vm, List.of())) out.add(c.service());
+        return out;
+    }
+
+    /**
+     * The pairs, in the order of the matrix (by name; a name two specs share keeps their order); with {@code services}
+     * given, only the pairs of those services and of relationships to them (the others have no flow in scope).
+     */
+    private List<Spec> specs(Set<String> services) {
         List<Spec> out = new ArrayList<>();
         for (Service s : plan.inventory().services().values()) {
+            boolean own = services == null || services.contains(s.name());
             for (Binding b : plan.bindingsOf(s.name()).values()) {
+                if (!own && !services.contains(b.service())) continue;
                 String pair = s.name() + " -> " + b.service() + ":" + b.endpoint() + " (" + b.protocol().id() + "/" + b.port() + ", " + b.relationship() + ")";
                 if (plan.containersOfService(b.service()).isEmpty()) pair += ", no backends: refused";
                 out.add(new Spec(pair, s, b, null, null));
             }
+            if (!own) continue;
             for (var ep : s.endpoints().values()) out.add(new Spec(s.name() + " replicas:" + ep.name() + " (" + ep.protocol().id() + "/" + ep.port() + ")", s, null, ep, null));
             for (Egress e : s.egress().values()) {
                 out.add(new Spec(s.name() + " egress:" + e.name() + " (" + (e.toVm() ? "vm" : e.to().toString()) + " " + e.protocol().id() + "/" + e.port() + ")", s, null, null, e));
@@ -733,7 +779,7 @@ public final class Verifier {
                 if (here && elsewhere) break;
             }
         }
-        for (var bs : plan.bindings().values()) for (Binding b : bs.values()) d.add(b.vip());
+        d.addAll(vips());
         VmPlan own = plan.vms().get(c.vm());
         d.add(own.gateway());
         d.add(own.vm().underlay());
@@ -749,27 +795,49 @@ public final class Verifier {
         return d;
     }
 
+    private List<Integer> vips;
+
+    /** Every VIP, in the order of the plan's bindings (each once). */
+    private List<Integer> vips() {
+        if (vips == null) {
+            Set<Integer> v = new LinkedHashSet<>();
+            for (var bs : plan.bindings().values()) for (Binding b : bs.values()) v.add(b.vip());
+            vips = List.copyOf(v);
+        }
+        return vips;
+    }
+
+    private Map<Integer, Set<String>> vipPorts;
+
     /**
-     * The ports probed per destination, from the plan: its own endpoints (a container's service, a VIP's binding);
-     * {@link #portsOfHost} adds the ports the files name beside that address; every destination also gets the egress
-     * ports and (after every host) one port no endpoint of the destination uses ({@code other} holds what addresses
-     * without their own get, {@code all} every port named).
+     * The ports probed per destination come from the plan — its own endpoints (a container's service, a VIP's
+     * bindings) — and from the files ({@link #portsOfHost}: the ports named beside that address); every destination
+     * also gets the egress ports and (after every host) one port no endpoint of the destination uses. This fills
+     * {@code other} (what every destination gets) and {@code all} (every port named).
      */
-    private Map<Integer, Set<String>> portsOfPlan(Set<String> other, Set<String> all) {
+    private void portsOfPlan(Set<String> other, Set<String> all) {
         for (Service s : plan.inventory().services().values()) {
             for (var e : s.endpoints().values()) all.add(e.protocol().id() + " " + e.port());
             for (Egress e : s.egress().values()) other.add(e.protocol().id() + " " + e.port());
         }
         all.addAll(other);
-        Map<Integer, Set<String>> out = new HashMap<>();
-        for (ContainerPlan c : plan.containers().values()) {
-            Set<String> p = out.computeIfAbsent(c.address(), k -> new TreeSet<>(other));
-            for (var e : plan.inventory().services().get(c.service()).endpoints().values()) p.add(e.protocol().id() + " " + e.port());
+    }
+
+    /** The plan's ports of {@code address} with {@code other} (a new set), or null when it is neither a container nor a VIP. */
+    private Set<String> planPorts(int address, Set<String> other) {
+        if (vipPorts == null) {
+            vipPorts = new HashMap<>();
+            for (var bs : plan.bindings().values()) for (Binding b : bs.values()) {
+                vipPorts.computeIfAbsent(b.vip(), k -> new TreeSet<>()).add(b.protocol().id() + " " + b.port());
+            }
         }
-        for (var bs : plan.bindings().values()) for (Binding b : bs.values()) {
-            out.computeIfAbsent(b.vip(), k -> new TreeSet<>(other)).add(b.protocol().id() + " " + b.port());
-        }
-        return out;
+        ContainerPlan c = byAddr.get(address);
+        Set<String> v = vipPorts.get(address);
+        if (c == null && v == null) return null;
+        Set<String> p = new TreeSet<>(other);
+        if (c != null) for (var e : plan.inventory().services().get(c.service()).endpoints().values()) p.add(e.protocol().id() + " " + e.port());
+        if (v != null) p.addAll(v);
+        return p;
     }
 
     /** The ports a host's nft elements name, each added to the addresses beside it ({@code names}: one String per port). */
