@@ -74,7 +74,7 @@ final class SelfCheck {
             return ExitCode.INTERNAL;
         }
         long[] load = net.loadNanos();
-        Timings.part("verify: hosts' files " + (out != null ? "read" : "rendered") + " (" + net.parses() + ")", load[0]);
+        Timings.part("verify: hosts' files (" + net.parses() + ")", load[0]);
         Timings.part("verify: hosts parsed (" + net.parses() + ")", load[1]);
         Timings.mark("verify (" + scope.size() + " hosts, " + rep.traced() + " flows traced)");
         if (rep.ok()) return ExitCode.OK;

@@ -54,15 +54,23 @@ class CrashSafetyTest {
         return new Tree(inv, lock, files);
     }
 
-    /**
-     * A compile in its own JVM, without its self-check: the check runs after the commit and only reads, so
-     * a kill during it tests nothing of the write path, and the trials' delays, drawn over a multiple of the
-     * compile's duration, would spend most of their kills there (it is most of a compile of this size).
-     */
+    /** A compile in its own JVM, as users run it (it checks what it wrote after the commit). */
     static Process compile(Tree t, Path out) throws IOException {
+        return compile(t, out, true);
+    }
+
+    /**
+     * A compile in its own JVM; {@code verify} false: without its self-check, for the kill trials and the duration
+     * their delays are drawn from. The check runs after the commit and the lock's release and only reads (in
+     * memory, not OUT), so a kill during it tests nothing of the write path, and delays drawn over a multiple of a
+     * duration that includes it would spend most of their kills there (it is most of a compile of this size).
+     */
+    static Process compile(Tree t, Path out, boolean verify) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.meshc.cli.Main",
-                "compile", t.inventory().toString(), "-o", out.toString(), "--lock", t.lock().toString(), "-q", "--no-verify")
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "dev.meshc.cli.Main", "compile", t.inventory().toString(), "-o", out.toString(), "--lock", t.lock().toString(), "-q"));
+        if (!verify) cmd.add("--no-verify");
+        return new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
@@ -120,7 +128,7 @@ class CrashSafetyTest {
         assertEquals(a.files(), snapshot(out));
 
         long t0 = System.nanoTime();
-        Process timed = compile(b, out);
+        Process timed = compile(b, out, false);
         assertEquals(0, timed.waitFor());
         long fullMillis = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(b.files(), snapshot(out));
@@ -130,7 +138,7 @@ class CrashSafetyTest {
         int old = 0, rolledForward = 0, completed = 0;
         for (int trial = 0; trial < TRIALS; trial++) {
             Tree target = current == a ? b : a;
-            Process p = compile(target, out);
+            Process p = compile(target, out, false);
             // Uniform over 2.5x the measured duration: kills land in start-up, rendering, staging, the
             // journal replay, and after completion.
             int delay = rnd.nextInt((int) Math.max(50, fullMillis * 5 / 2));
@@ -161,14 +169,16 @@ class CrashSafetyTest {
     void killDashNineDuringAFirstCompileLeavesNothingOrEverything(@TempDir Path dir) throws Exception {
         Tree a = prepare(dir, "a", 505);
         Path out = dir.resolve("out");
+        assertEquals(0, compile(a, out).waitFor(), "the first compile, with its self-check");
+        deleteTree(out);
         long t0 = System.nanoTime();
-        assertEquals(0, compile(a, out).waitFor());
+        assertEquals(0, compile(a, out, false).waitFor());
         long fullMillis = (System.nanoTime() - t0) / 1_000_000;
         Random rnd = new Random(20261128);
         int nothing = 0, rolledForward = 0, completed = 0;
         for (int trial = 0; trial < FIRST_TRIALS; trial++) {
             deleteTree(out);
-            Process p = compile(a, out);
+            Process p = compile(a, out, false);
             Thread.sleep(rnd.nextInt((int) Math.max(50, fullMillis * 3 / 2)));
             p.destroyForcibly();
             p.waitFor(30, TimeUnit.SECONDS);
