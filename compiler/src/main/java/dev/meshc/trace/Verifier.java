@@ -265,7 +265,7 @@ public final class Verifier {
         // The ports probed per destination, made when a probe first needs them (a few hundred destinations, not every
         // address of the fleet): with one port it does not serve, the first of all named ports it lacks, else an unnamed one.
         Set<String> unnamed = new TreeSet<>(other);
-        unnamed.add(all.stream().filter(x -> !other.contains(x)).findFirst().orElse("tcp 1"));
+        unnamed.add(unserved(all, other));
         Map<Integer, Set<String>> ports = new HashMap<>();
         java.util.function.IntFunction<Set<String>> portsOf = d -> ports.computeIfAbsent(d, x -> {
             Set<String> p = planPorts(x, other);
@@ -273,8 +273,7 @@ public final class Verifier {
             if (p == null && named == null) return unnamed;
             if (p == null) p = new TreeSet<>(other);
             if (named != null) p.addAll(named);
-            Set<String> q = p;
-            p.add(all.stream().filter(y -> !q.contains(y)).findFirst().orElse("tcp 1"));
+            p.add(unserved(all, p));
             return p;
         });
         long t2 = System.nanoTime();
@@ -793,6 +792,12 @@ public final class Verifier {
         for (Service s : plan.inventory().services().values()) for (Egress e : s.egress().values()) if (!e.toVm()) d.add(e.to().network());
         d.add(Ip.parse("192.0.2.1")); // an address outside everything (TEST-NET-1)
         return d;
+    }
+
+    /** The port a destination with {@code ports} is probed on that it does not serve: the first of {@code all} it lacks, else an unnamed one. */
+    private static String unserved(Set<String> all, Set<String> ports) {
+        for (String p : all) if (!ports.contains(p)) return p;
+        return "tcp 1";
     }
 
     private List<Integer> vips;
