@@ -5,7 +5,7 @@ when it measures several keys at once (two commands run alternately). Registerin
 their labels in the report's table and, where the table says more than time and memory, their notes.
 A new row is one function here with its @row line; report.py prints it with no change of its own.
 """
-import os, re, statistics, subprocess
+import os, re, shutil, statistics, subprocess
 from collections import namedtuple
 
 import churn
@@ -179,6 +179,26 @@ def verify_S(results):
      ("verify_L_alone", "`meshc verify --out` of the L output alone, every host"), quick=False)
 def verify_L(results):
     return verify_rows("L")
+
+
+@row(Key("review_M", "`meshc review` of fleet M, one container moved (the launcher's 1 GB heap)",
+         lambda r: f"{r['probed']:,} flows probed in each tree"), quick=False)
+def review_M(results):
+    """Issue 19: review reads both trees host by host, so fleet M (two trees of 470 MB) fits the launcher's heap."""
+    log("review M, one container moved")
+    inv, lock = fleet("M")
+    base, head, moved, lock2 = f"{WORK}/review-M-base", f"{WORK}/review-M-head", f"{WORK}/M-moved.yml", f"{WORK}/M-moved.lock"
+    rm(base)
+    rm(head)
+    open(moved, "w").write(churn.move_container(open(inv).read()))
+    shutil.copyfile(lock, lock2)
+    subprocess.run(meshc("compile", inv, "-o", base, "--lock", lock, "-q", "--no-verify"), check=True)
+    subprocess.run(meshc("compile", moved, "-o", head, "--lock", lock2, "-q", "--no-verify"), check=True)
+    # The summary line goes to stdout, which run_timed does not return: sent to stderr.
+    w, r, err = run_timed(["sh", "-c", '"$0" "$@" 1>&2'] + meshc("review", base, head, "-q"), reps=1, expect=6)
+    rm(base)
+    rm(head)
+    return {"wall": w, "rss_kib": r, "probed": int(re.search(r"([\d,]+) probed", err).group(1).replace(",", ""))}
 
 
 @row(Key("churn_L"))  # its own section and targets (report.py, churn.table)

@@ -75,15 +75,26 @@ public final class Network {
      * {@code containers} and {@code underlays} say which host to open for an address (the inventory's plan).
      */
     public static Network lazy(java.util.Collection<String> vms, HostFiles source, Map<Integer, String> containers, Map<Integer, String> underlays, int keep) {
+        int[] bound = {keep};
         Map<String, Host> cache = new java.util.LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Host> e) {
-                return size() > keep;
+                return size() > bound[0];
             }
         };
         Network n = new Network(cache, source, Map.copyOf(containers), Map.copyOf(underlays));
         n.names.addAll(vms);
+        n.keep = bound;
         return n;
+    }
+
+    /** A lazy network's bound on hosts kept parsed (null when read whole). */
+    private int[] keep;
+
+    /** Changes how many hosts a lazy network keeps parsed from now on (the ones beyond it go as others are parsed). */
+    void keep(int hosts) {
+        if (keep == null) throw new IllegalStateException("not a lazy network");
+        keep[0] = hosts;
     }
 
     /** Null, or the only hosts a trace enters: a flow handed to another host through the tunnel ends there. */
@@ -146,6 +157,11 @@ public final class Network {
             return "";
         }
         return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** One host parsed from its own files (paths relative to the tree), outside any network: review's pass over the hosts. */
+    static Host parse(String vm, java.util.NavigableMap<String, byte[]> own) throws TraceError {
+        return load(vm, own);
     }
 
     private static Host load(String vm, java.util.NavigableMap<String, byte[]> own) throws TraceError {

@@ -25,6 +25,12 @@ import java.util.stream.Stream;
  * read back to names): meshc's rules let no new flow through that no element names, so a flow that passes
  * on either side is among them, and the cost grows with the allowlists, not with the square of the fleet.
  * ReviewTest holds this to the full matrix (every container to every destination and port).
+ *
+ * <p>Host by host, as {@code meshc verify} goes: neither tree is held whole nor parsed whole (two trees of
+ * fleet M, 200 VMs, are 940 MB of files; parsed at once they needed a 6 GB heap). One pass over the hosts
+ * reads each host's files on both sides once, for the names (containers, relationships, VIPs, the allowlists'
+ * flows) and the host's change; then each side traces every probe from its source's host with the peers' parts
+ * queued, and evaluates the queued parts peer by peer: each host is parsed a few times, a handful at once.
  */
 public final class Review {
     /** How disruptive applying a host's new files is, mildest first (bin/meshc-apply's steps decide). */
@@ -79,33 +85,87 @@ public final class Review {
                     || hosts.stream().anyMatch(h -> h.disruption() != Disruption.HITLESS || h.settings());
         }
     }
+    /**
+     * An output tree as review reads it, one host at a time: the hosts it has and each host's files, by path
+     * relative to the tree ({@code hosts/VM/...}).
+     */
+    public interface Tree {
+        /** Every host directory under {@code hosts/}, whether or not it has a ruleset. */
+        java.util.SortedSet<String> hosts() throws IOException;
+
+        /** The files under {@code hosts/VM/} (empty when there are none). */
+        java.util.NavigableMap<String, byte[]> host(String vm) throws IOException;
+    }
+
+    /** A tree held in memory (tests, small trees): every file's bytes. */
+    public static Tree of(Map<String, byte[]> files) {
+        java.util.NavigableMap<String, byte[]> all = new TreeMap<>(files);
+        java.util.SortedSet<String> hosts = new TreeSet<>();
+        for (String p : all.keySet()) {
+            if (!p.startsWith("hosts/")) continue;
+            int slash = p.indexOf('/', 6);
+            if (slash > 6) hosts.add(p.substring(6, slash));
+        }
+        return new Tree() {
+            @Override
+            public java.util.SortedSet<String> hosts() {
+                return java.util.Collections.unmodifiableSortedSet(hosts);
+            }
+
+            @Override
+            public java.util.NavigableMap<String, byte[]> host(String vm) {
+                return all.subMap("hosts/" + vm + "/", true, "hosts/" + vm + "/" + Character.MAX_VALUE, false);
+            }
+        };
+    }
 
     /**
-     * Reads an output tree meshc compile wrote: every file but the hidden ones, by path relative to the tree.
-     * A file review does not evaluate (the other firewall's rules, the apps' environment files, scripts) is held
-     * as its SHA-256 only: it is compared with the other tree's, never read. At fleet M that is half the bytes.
-     * Review the result with the same {@code fw}: under the other, that firewall's rules are a digest.
+     * An output tree meshc compile wrote, read host by host when review needs a host: every file but the hidden
+     * ones. A file review does not evaluate (the other firewall's rules, the apps' environment files, scripts) is
+     * held as its SHA-256 only: it is compared with the other tree's, never parsed. Review the result with the same
+     * {@code fw}: under the other, that firewall's rules are a digest.
      */
-    public static Map<String, byte[]> read(Path dir, Tracer.Firewall fw) throws IOException, TraceError {
+    public static Tree read(Path dir, Tracer.Firewall fw) throws IOException, TraceError {
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) throw new TraceError(dir.toString(), 0, "no manifest.json: not an output tree of meshc compile");
-        if (!Files.isDirectory(dir.resolve("hosts"))) throw new TraceError(dir.toString(), 0, "no hosts/ directory: not an output tree of meshc compile");
-        Map<String, byte[]> files = new TreeMap<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile).sorted()::iterator) {
-                String rel = dir.relativize(p).toString().replace('\\', '/');
-                if (rel.startsWith(".") || rel.contains("/.")) continue; // .meshc-hosts, .meshc-lock, temp files
-                byte[] b = Files.readAllBytes(p);
-                files.put(rel, evaluated(rel, fw) ? b : digest(b));
+        Path hostsDir = dir.resolve("hosts");
+        if (!Files.isDirectory(hostsDir)) throw new TraceError(dir.toString(), 0, "no hosts/ directory: not an output tree of meshc compile");
+        java.util.SortedSet<String> hosts = new TreeSet<>();
+        try (Stream<Path> s = Files.list(hostsDir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(".") && Files.isDirectory(p)) hosts.add(name);
             }
         }
-        return files;
+        return new Tree() {
+            @Override
+            public java.util.SortedSet<String> hosts() {
+                return java.util.Collections.unmodifiableSortedSet(hosts);
+            }
+
+            @Override
+            public java.util.NavigableMap<String, byte[]> host(String vm) throws IOException {
+                java.util.NavigableMap<String, byte[]> files = new TreeMap<>();
+                Path d = hostsDir.resolve(vm);
+                if (!Files.isDirectory(d)) return files;
+                try (Stream<Path> s = Files.walk(d)) {
+                    for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile).sorted()::iterator) {
+                        String rel = dir.relativize(p).toString().replace('\\', '/');
+                        if (rel.contains("/.")) continue; // temp files
+                        byte[] b = Files.readAllBytes(p);
+                        files.put(rel, evaluated(rel, fw) ? b : digest(b));
+                    }
+                }
+                return files;
+            }
+        };
     }
 
     private static final Pattern EVALUATED = Pattern.compile("hosts/[^/]+/(nftables/meshc\\.nft|ip/[^/]+\\.batch|systemd-network/[^/]+\\.network"
             + "|containers/[^/]+/(network|relationships)\\.json|conntrack/flows)");
+    private static final Pattern RULES_V4 = Pattern.compile("hosts/[^/]+/iptables/rules\\.v4");
 
     private static boolean evaluated(String path, Tracer.Firewall fw) {
-        return EVALUATED.matcher(path).matches() || fw == Tracer.Firewall.IPTABLES && path.matches("hosts/[^/]+/iptables/rules\\.v4");
+        return EVALUATED.matcher(path).matches() || fw == Tracer.Firewall.IPTABLES && RULES_V4.matcher(path).matches();
     }
 
     private static byte[] digest(byte[] b) {
@@ -116,31 +176,99 @@ public final class Review {
         }
     }
 
-    /** What an nft evaluation reads in place of rules.v4 (Network reads both firewalls; only one is traced). */
+    /** What an nft evaluation reads in place of rules.v4 (a host is parsed for both firewalls; only one is traced). */
     private static final byte[] NO_IPTABLES = String.join("\n", "*filter", ":MESHC-GUARD - [0:0]", ":MESHC-DNAT - [0:0]", ":MESHC-SNAT - [0:0]",
             ":MESHC-INPUT - [0:0]", ":MESHC-FORWARD - [0:0]", "COMMIT", "").getBytes(StandardCharsets.UTF_8);
+
+    /** Hosts each side keeps parsed at once while tracing: a trace reads its source's host, then the peers it enters one by one. */
+    private static final int KEEP = 4;
+    /**
+     * The same for the changed flows' witness traces, once the tracing's queues are gone: a trace to a VIP enters every
+     * backend's host, and the next one from the same source mostly the same hosts.
+     */
+    private static final int WITNESS_KEEP = 16;
+    /** Peer parts queued at most before they are evaluated (a few hundred bytes each). */
+    private static final int QUEUED = 400_000;
 
     private final Side base;
     private final Side head;
     private final Tracer.Firewall fw;
+    /** Per host (union of both sides), what applying HEAD rewrites there, before the re-addressed containers are known. */
+    private final List<Partial> partials = new ArrayList<>();
 
+    /** Two trees held in memory (their files' bytes, by path). */
     public Review(Map<String, byte[]> base, Map<String, byte[]> head, Tracer.Firewall fw) throws TraceError {
-        this.base = new Side(base, fw);
-        this.head = new Side(head, fw);
+        this(of(base), of(head), fw);
+    }
+
+    public Review(Tree base, Tree head, Tracer.Firewall fw) throws TraceError {
+        this(base, head, fw, QUEUED);
+    }
+
+    /** {@code queued}: peer parts that wait at most before they are evaluated (tests: the report does not depend on it). */
+    Review(Tree base, Tree head, Tracer.Firewall fw, int queued) throws TraceError {
         this.fw = fw;
+        this.base = new Side(base, fw, queued);
+        this.head = new Side(head, fw, queued);
+        Set<String> names = new TreeSet<>();
+        try {
+            names.addAll(base.hosts());
+            names.addAll(head.hosts());
+            // The one pass over both trees: each host's files read once per side, parsed once, for the names and the host's change.
+            for (String vm : names) {
+                java.util.NavigableMap<String, byte[]> fb = base.host(vm), fh = head.host(vm);
+                Host hb = this.base.index(vm, fb, null);
+                // A host whose files are the same on both sides (most, in a review of one change) is parsed once.
+                Host hh = this.head.index(vm, fh, hb != null && same(fb, fh) ? hb : null);
+                Partial p = hostChange(vm, fb, fh, hb, hh);
+                if (p != null) partials.add(p);
+            }
+        } catch (IOException e) {
+            throw new TraceError("hosts/", 0, "cannot read: " + e.getMessage());
+        }
+        if (this.base.names.isEmpty() || this.head.names.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
+        this.base.names();
+        this.head.names();
+        dev.meshc.diag.Timings.mark("review: hosts read (" + names.size() + ")");
     }
 
     public Report review() throws TraceError {
+        List<Probe> probes = probes();
+        // The two sides share nothing while tracing: BASE on another thread, HEAD on this one.
+        java.util.concurrent.CompletableFuture<java.util.BitSet> onBase = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return base.record(probes);
+            } catch (TraceError e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, runnable -> {
+            Thread t = new Thread(runnable, "meshc-review-base");
+            t.setDaemon(true);
+            t.start();
+        });
+        java.util.BitSet vh = head.record(probes);
+        java.util.BitSet vb;
+        try {
+            vb = onBase.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof TraceError t) throw t;
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw e;
+        }
+        dev.meshc.diag.Timings.mark("review: both sides traced (" + probes.size() + " probes; BASE " + base.rounds + " rounds, " + base.net.parses()
+                + " parses; HEAD " + head.rounds + " rounds, " + head.net.parses() + " parses)");
+        List<Probe> changed = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) if (vb.get(i) != vh.get(i)) changed.add(probes.get(i));
+        int probed = probes.size();
+        // Each changed flow traced in full on both sides, source host by source host (a few hosts stay parsed).
+        Map<Probe, Tracer.Trace> wb = base.traces(changed), wh = head.traces(changed);
         List<FlowChange> gained = new ArrayList<>(), lost = new ArrayList<>();
-        int probed = 0;
-        for (Probe p : probes()) {
-            probed++;
-            boolean b = base.delivered(p), h = head.delivered(p);
-            if (b == h) continue;
+        for (Probe p : changed) {
+            boolean h = wh.get(p) != null && wh.get(p).delivered();
             Side where = h ? head : base;
             Flow f = new Flow(where.group(p), p.src(), p.dst(), p.proto(), p.port());
-            FlowChange c = new FlowChange(f, base.address(p.dst()), head.address(p.dst()), base.trace(p), head.trace(p));
-            (h ? gained : lost).add(c);
+            (h ? gained : lost).add(new FlowChange(f, base.address(p.dst()), head.address(p.dst()), wb.get(p), wh.get(p)));
         }
         List<Container> added = new ArrayList<>(), removed = new ArrayList<>();
         List<Readdressed> moved = new ArrayList<>();
@@ -156,13 +284,17 @@ public final class Review {
             if (now != null && !now.equals(e.getValue())) vips.add(new VipChange(e.getKey(), List.copyOf(e.getValue()), List.copyOf(now)));
         }
         List<HostChange> hosts = new ArrayList<>();
-        Set<String> names = new TreeSet<>(base.hostNames());
-        names.addAll(head.hostNames());
-        for (String h : names) {
-            HostChange c = hostChange(h);
-            if (c != null) hosts.add(c);
-        }
+        for (Partial p : partials) hosts.add(finish(p));
+        dev.meshc.diag.Timings.mark("review: witnesses and hosts (" + (gained.size() + lost.size()) + " flows changed)");
         return new Report(fw == Tracer.Firewall.NFT ? "nft" : "iptables", gained, lost, added, removed, moved, vips, hosts, probed);
+    }
+
+    /**
+     * After {@link #review}: hosts parsed while tracing every probe on each side (BASE, HEAD), the rounds of peer parts
+     * of each, and hosts parsed in all (with the changed flows' witness traces).
+     */
+    int[] loads() {
+        return new int[]{base.tracingParses, head.tracingParses, base.rounds, head.rounds, base.net.parses(), head.net.parses()};
     }
 
     private record Probe(String src, String dst, String proto, int port) {
@@ -182,19 +314,54 @@ public final class Review {
     private static final Pattern LINK = Pattern.compile("(?m)^link add (\\S+) type (.*)$");
     private static final Pattern MTU = Pattern.compile("(?m)^link set (\\S+)(?: address \\S+)?(?: alias \\S+)? mtu (\\d+)");
 
-    private HostChange hostChange(String vm) {
+    /** A host's change as far as its own files tell; {@code done}: nothing is added (a VM new or gone). */
+    private record Partial(String host, List<String> files, Disruption worst, List<String> reasons, boolean settings, boolean done) {
+    }
+
+    /** The host's change with its re-addressed containers (known once every host is read). */
+    private HostChange finish(Partial p) {
+        if (p.done()) return new HostChange(p.host(), p.files(), p.worst(), p.reasons(), p.settings());
+        List<String> reasons = new ArrayList<>(p.reasons());
+        Disruption worst = p.worst();
+        // Containers of this VM re-addressed: their runtime re-attaches them.
+        for (Container c : base.containers.values()) {
+            Container now = head.containers.get(c.name());
+            if (c.vm().equals(p.host()) && now != null && now.vm().equals(p.host()) && !now.address().equals(c.address())) {
+                reasons.add(Disruption.FLOWS_CUT.label + ": " + c.name() + " re-addressed " + c.address() + " -> " + now.address() + ": its established flows end");
+                if (Disruption.FLOWS_CUT.compareTo(worst) > 0) worst = Disruption.FLOWS_CUT;
+            }
+        }
+        if (reasons.isEmpty()) reasons.add(Disruption.HITLESS.label + ": rewritten without a change the kernel sees (nft -f and iptables-restore replace meshc's rules in one transaction)");
+        return new HostChange(p.host(), p.files(), worst, reasons, p.settings());
+    }
+
+    /** Whether two hosts' files are the same paths with the same bytes. */
+    private static boolean same(Map<String, byte[]> a, Map<String, byte[]> b) {
+        if (!a.keySet().equals(b.keySet())) return false;
+        for (var e : a.entrySet()) if (!java.util.Arrays.equals(e.getValue(), b.get(e.getKey()))) return false;
+        return true;
+    }
+
+    private static String text(Map<String, byte[]> files, String path) {
+        byte[] b = files.get(path);
+        return b == null ? "" : new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** {@code hb}, {@code hh}: the host parsed on each side (null where that side has no ruleset for it). */
+    private Partial hostChange(String vm, Map<String, byte[]> fb, Map<String, byte[]> fh, Host hb, Host hh) {
         String dir = "hosts/" + vm + "/";
+        if (hb == null && hh == null) return null; // a directory without a ruleset on either side: not a host
         Set<String> paths = new TreeSet<>();
-        for (Side s : List.of(base, head)) for (String p : s.files.keySet()) if (p.startsWith(dir)) paths.add(p.substring(dir.length()));
+        for (String p : fb.keySet()) paths.add(p.substring(dir.length()));
+        for (String p : fh.keySet()) paths.add(p.substring(dir.length()));
         List<String> files = new ArrayList<>();
         for (String p : paths) {
-            byte[] b = base.files.get(dir + p), h = head.files.get(dir + p);
+            byte[] b = fb.get(dir + p), h = fh.get(dir + p);
             if (b == null) files.add("+" + p);
             else if (h == null) files.add("-" + p);
             else if (!java.util.Arrays.equals(b, h)) files.add(p);
         }
         if (files.isEmpty()) return null;
-        Host hb = base.net.allHosts().get(vm), hh = head.net.allHosts().get(vm);
         List<String> reasons = new ArrayList<>();
         Disruption[] worst = {Disruption.HITLESS};
         boolean[] settings = {false};
@@ -204,14 +371,14 @@ public final class Review {
         };
         if (hb == null) {
             why.accept(Disruption.HITLESS, "a new VM: its first apply");
-            return new HostChange(vm, files, worst[0], reasons, false);
+            return new Partial(vm, files, worst[0], reasons, false, true);
         }
         if (hh == null) {
             why.accept(Disruption.FLOWS_CUT, "the VM leaves the overlay: its tunnel, routes and rules are no longer kept");
-            return new HostChange(vm, files, worst[0], reasons, false);
+            return new Partial(vm, files, worst[0], reasons, false, true);
         }
         // The tunnel: bin/meshc-apply recreates it when its alias (the parameters a live device cannot change) differs.
-        String lb = base.text(dir + "ip/links.batch"), lh = head.text(dir + "ip/links.batch");
+        String lb = text(fb, dir + "ip/links.batch"), lh = text(fh, dir + "ip/links.batch");
         String ab = find(ALIAS, lb, 2), ah = find(ALIAS, lh, 2);
         if (!ab.equals(ah)) {
             String kb = find(LINK, lb, 2), kh = find(LINK, lh, 2);
@@ -225,8 +392,8 @@ public final class Review {
             settings[0] = true;
         }
         Set<String> vb = new TreeSet<>(), vh = new TreeSet<>();
-        collect(MTU, base.text(dir + "ip/containers.batch"), 2, vb);
-        collect(MTU, head.text(dir + "ip/containers.batch"), 2, vh);
+        collect(MTU, text(fb, dir + "ip/containers.batch"), 2, vb);
+        collect(MTU, text(fh, dir + "ip/containers.batch"), 2, vh);
         if (!vb.isEmpty() && !vh.isEmpty() && !vb.equals(vh)) {
             why.accept(Disruption.HITLESS, "container veth MTU " + String.join(",", vb) + " -> " + String.join(",", vh) + ", set on the live devices");
             settings[0] = true;
@@ -244,11 +411,11 @@ public final class Review {
             }
         }
         // Established flows the conntrack cleanup deletes: the flows file lines HEAD no longer lists.
-        Set<String> fb = lines(base.text(dir + "conntrack/flows")), fh = lines(head.text(dir + "conntrack/flows"));
-        Set<String> cut = new TreeSet<>(fb);
-        cut.removeAll(fh);
-        Set<String> allowed = new TreeSet<>(fh);
-        allowed.removeAll(fb);
+        Set<String> cb = lines(text(fb, dir + "conntrack/flows")), ch = lines(text(fh, dir + "conntrack/flows"));
+        Set<String> cut = new TreeSet<>(cb);
+        cut.removeAll(ch);
+        Set<String> allowed = new TreeSet<>(ch);
+        allowed.removeAll(cb);
         if (!cut.isEmpty()) why.accept(Disruption.FLOWS_CUT, cut.size() + " flow" + (cut.size() == 1 ? "" : "s") + " no longer listed in conntrack/flows: their conntrack entries are deleted ("
                 + String.join("; ", cut.stream().limit(3).toList()) + (cut.size() > 3 ? "; ..." : "") + ")");
         if (!allowed.isEmpty()) why.accept(Disruption.HITLESS, allowed.size() + " flow" + (allowed.size() == 1 ? "" : "s") + " added to the allowlist (set elements)");
@@ -261,15 +428,7 @@ public final class Review {
         if (!gone.isEmpty()) why.accept(Disruption.FLOWS_CUT, gone.size() + " route/address/neighbour/FDB entr" + (gone.size() == 1 ? "y" : "ies") + " withdrawn ("
                 + String.join("; ", gone.stream().limit(3).toList()) + (gone.size() > 3 ? "; ..." : "") + ")");
         if (!fresh.isEmpty()) why.accept(Disruption.HITLESS, fresh.size() + " route/address/neighbour/FDB entr" + (fresh.size() == 1 ? "y" : "ies") + " added");
-        // Containers of this VM re-addressed: their runtime re-attaches them.
-        for (Container c : base.containers.values()) {
-            Container now = head.containers.get(c.name());
-            if (c.vm().equals(vm) && now != null && now.vm().equals(vm) && !now.address().equals(c.address())) {
-                why.accept(Disruption.FLOWS_CUT, c.name() + " re-addressed " + c.address() + " -> " + now.address() + ": its established flows end");
-            }
-        }
-        if (reasons.isEmpty()) why.accept(Disruption.HITLESS, "rewritten without a change the kernel sees (nft -f and iptables-restore replace meshc's rules in one transaction)");
-        return new HostChange(vm, files, worst[0], reasons, settings[0]);
+        return new Partial(vm, files, worst[0], reasons, settings[0], false);
     }
 
     private static String find(Pattern p, String text, int group) {
@@ -303,11 +462,76 @@ public final class Review {
         return out;
     }
 
-    /** One tree: its files, the network they describe, and what review names flows by. */
+    private static final int FLOWS = 0, EGRESS = 1, HOST_PORTS = 2;
+    /** The protocols elements name, numbered in the order first seen (shared by every tree of a run). */
+    private static final List<String> PROTOS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private static int protoIndex(String p) {
+        synchronized (PROTOS) {
+            int i = PROTOS.indexOf(p);
+            if (i >= 0) return i;
+            PROTOS.add(p);
+            return PROTOS.size() - 1;
+        }
+    }
+
+    /**
+     * A host's elements as numbers, five ints each: kind, source address, destination address, protocol, port.
+     * A flow or egress element whose destination is not an address names no flow review can probe: not kept.
+     */
+    private static final class Elements {
+        private int[] v = new int[5 * 64];
+        int size;
+
+        void add(int kind, String src, String addr, String proto, String port, String file) throws TraceError {
+            boolean isAddr = addr != null && Ip.isAddr(addr);
+            if (kind != HOST_PORTS && !isAddr) return;
+            int n;
+            try {
+                n = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw new TraceError(file, 0, "an element whose port is not a number: " + port);
+            }
+            if (5 * size + 5 > v.length) v = java.util.Arrays.copyOf(v, v.length * 2);
+            int o = 5 * size;
+            v[o] = kind;
+            v[o + 1] = Ip.parse(src);
+            v[o + 2] = isAddr ? Ip.parse(addr) : 0;
+            v[o + 3] = protoIndex(proto);
+            v[o + 4] = n;
+            size++;
+        }
+
+        int kind(int i) {
+            return v[5 * i];
+        }
+
+        int src(int i) {
+            return v[5 * i + 1];
+        }
+
+        int dst(int i) {
+            return v[5 * i + 2];
+        }
+
+        String proto(int i) {
+            return PROTOS.get(v[5 * i + 3]);
+        }
+
+        int port(int i) {
+            return v[5 * i + 4];
+        }
+    }
+
+    /**
+     * One tree: what review names flows by (containers, relationships, VIPs, VM and outside addresses), the
+     * flows its allowlists name, and its network, parsed host by host when a trace needs a host.
+     */
     private static final class Side {
-        final Map<String, byte[]> files;
-        final Network net;
-        final Tracer tracer;
+        final Tree tree;
+        final Tracer.Firewall fw;
+        /** Hosts with a ruleset (nftables/meshc.nft). */
+        final java.util.SortedSet<String> names = new TreeSet<>();
         final Map<String, Container> containers = new TreeMap<>();
         /** destination key -> its address here: container names, "vip A", "VM gateway", "VM underlay", outside addresses. */
         final Map<String, Integer> addrs = new TreeMap<>();
@@ -317,34 +541,103 @@ public final class Review {
         final Map<String, List<String[]>> rels = new TreeMap<>();
         /** "consumer service -> service:endpoint" -> its VIPs, as "address (relationship)". */
         final Map<String, Set<String>> vips = new TreeMap<>();
+        /** What the pass over the hosts gathers, by path (applied in path order, as a tree read whole would be). */
+        private final Map<String, Container> found = new TreeMap<>();
+        private final Map<String, String> relsText = new TreeMap<>();
+        /** Per host (in name order): its underlay, its gateways, and the allowlists' elements that name a source address. */
+        private final Map<String, int[]> hostAddrs = new TreeMap<>();
+        private final Map<String, Elements> elements = new TreeMap<>();
+        private Network net;
+        private Tracer tracer;
+        private final int queued;
+        /** Hosts parsed while tracing every probe (before the witnesses). */
+        int tracingParses;
+        /** Rounds of queued peer parts evaluated (for MESHC_TIMING). */
+        int rounds;
+        /** underlay address -> the VM that has it. */
+        private final Map<Integer, String> underlayVm = new java.util.HashMap<>();
 
         private static final Pattern NETWORK = Pattern.compile("hosts/([^/]+)/containers/([^/]+)/network\\.json");
         private static final Pattern RELS = Pattern.compile("hosts/([^/]+)/containers/([^/]+)/relationships\\.json");
         private static final Pattern REL = Pattern.compile("\"([^\"]+)\": \\[|\\{([^{}]*)\\}");
+        private static final Pattern NFT = Pattern.compile("hosts/[^/]+/nftables/meshc\\.nft");
 
-        Side(Map<String, byte[]> files, Tracer.Firewall fw) throws TraceError {
-            this.files = files;
-            Map<String, byte[]> read = files;
-            if (fw == Tracer.Firewall.NFT) { // the iptables render is not traced: parsing it would double the cost
-                read = new TreeMap<>(files);
-                for (String p : files.keySet()) if (p.matches("hosts/[^/]+/iptables/rules\\.v4")) read.put(p, NO_IPTABLES);
-            }
-            this.net = Network.of(read);
-            this.tracer = new Tracer(net, fw);
-            for (String p : files.keySet()) {
+        Side(Tree tree, Tracer.Firewall fw, int queued) {
+            this.tree = tree;
+            this.fw = fw;
+            this.queued = queued;
+        }
+
+        /** The host's files as the evaluator reads them: under nft, the iptables render is not traced (parsing it would double the cost). */
+        private java.util.NavigableMap<String, byte[]> evaluated(String vm, java.util.NavigableMap<String, byte[]> files) {
+            if (fw != Tracer.Firewall.NFT) return files;
+            String v4 = "hosts/" + vm + "/iptables/rules.v4";
+            if (!files.containsKey(v4)) return files;
+            java.util.NavigableMap<String, byte[]> read = new TreeMap<>(files);
+            read.put(v4, NO_IPTABLES);
+            return read;
+        }
+
+        private static boolean hasRuleset(String vm, Map<String, byte[]> files) {
+            return files.containsKey("hosts/" + vm + "/nftables/meshc.nft");
+        }
+
+        /**
+         * The pass over the hosts: gathers this host's names and elements; returns it parsed (null when it has no
+         * ruleset), or {@code parsed} when given (the same files, parsed for the other side).
+         */
+        Host index(String vm, java.util.NavigableMap<String, byte[]> files, Host parsed) throws TraceError {
+            for (var e : files.entrySet()) {
+                String p = e.getKey();
                 Matcher m = NETWORK.matcher(p);
-                if (!m.matches()) continue;
-                String json = text(p);
-                String svc = field(json, "service"), addr = field(json, "address");
-                if (svc == null || addr == null || !Ip.isAddr(addr)) throw new TraceError(p, 0, "no service or address");
-                containers.put(m.group(2), new Container(m.group(2), svc, m.group(1), addr));
-                addrs.put(m.group(2), Ip.parse(addr));
+                if (m.matches()) {
+                    String json = new String(e.getValue(), StandardCharsets.UTF_8);
+                    String svc = field(json, "service"), addr = field(json, "address");
+                    if (svc == null || addr == null || !Ip.isAddr(addr)) throw new TraceError(p, 0, "no service or address");
+                    found.put(p, new Container(m.group(2), svc, m.group(1), addr));
+                    continue;
+                }
+                if (RELS.matcher(p).matches()) relsText.put(p, new String(e.getValue(), StandardCharsets.UTF_8));
             }
-            for (String p : files.keySet()) {
+            if (!hasRuleset(vm, files)) return null;
+            names.add(vm);
+            Host h = parsed != null ? parsed : Network.parse(vm, evaluated(vm, files));
+            int[] a = new int[1 + h.locals.size()];
+            a[0] = h.underlay;
+            for (int i = 0; i < h.locals.size(); i++) a[i + 1] = h.locals.get(i).addr();
+            hostAddrs.put(vm, a);
+            // The allowlists' elements that name a flow from a source address, kept as numbers (at fleet M both trees hold a
+            // million elements: kept as split text they alone filled a gigabyte).
+            Elements els = new Elements();
+            String file = "hosts/" + vm + "/nftables/meshc.nft";
+            for (String e : h.nft.entries.values()) {
+                String[] f = e.split(" ");
+                if (f.length <= 2 || !Ip.isAddr(f[2])) continue;
+                switch (f[0]) {
+                    case "flows" -> els.add(FLOWS, f[2], f[4], f[8], f[10], file); // consumer . opened . backend . proto . port
+                    case "egress", "masq" -> els.add(EGRESS, f[2], f[4].replaceAll("/\\d+$", ""), f[6], f[8], file);
+                    case "host_ports" -> els.add(HOST_PORTS, f[2], null, f[4], f[6], file);
+                    default -> {
+                    }
+                }
+            }
+            elements.put(vm, els);
+            return h;
+        }
+
+        /** After the pass: names resolved as a tree read whole resolves them (containers first, then relationships, then the allowlists). */
+        void names() throws TraceError {
+            for (Container c : found.values()) {
+                containers.put(c.name(), c);
+                addrs.put(c.name(), Ip.parse(c.address()));
+            }
+            found.clear();
+            for (var t : relsText.entrySet()) {
+                String p = t.getKey();
                 Matcher m = RELS.matcher(p);
                 if (!m.matches() || !containers.containsKey(m.group(2))) continue;
                 List<String[]> list = new ArrayList<>();
-                Matcher r = REL.matcher(text(p));
+                Matcher r = REL.matcher(t.getValue());
                 String name = null;
                 while (r.find()) {
                     if (r.group(1) != null) {
@@ -360,55 +653,99 @@ public final class Review {
                 }
                 rels.put(m.group(2), list);
             }
+            relsText.clear();
             Map<Integer, String> byAddr = new java.util.HashMap<>();
             addrs.forEach((k, a) -> byAddr.put(a, k));
-            for (Host h : net.allHosts().values()) {
-                addrs.put(h.name + " underlay", h.underlay);
-                byAddr.put(h.underlay, h.name + " underlay");
-                for (Host.Local l : h.locals) {
-                    addrs.put(h.name + " gateway", l.addr());
-                    byAddr.put(l.addr(), h.name + " gateway");
+            for (var e : hostAddrs.entrySet()) {
+                String vm = e.getKey();
+                int[] a = e.getValue();
+                addrs.put(vm + " underlay", a[0]);
+                byAddr.put(a[0], vm + " underlay");
+                underlayVm.put(a[0], vm);
+                for (int i = 1; i < a.length; i++) {
+                    addrs.put(vm + " gateway", a[i]);
+                    byAddr.put(a[i], vm + " gateway");
                 }
             }
             Map<Integer, String> byContainer = new java.util.HashMap<>();
-            for (Container c : containers.values()) byContainer.put(Ip.parse(c.address()), c.name());
-            for (Host h : net.allHosts().values()) {
-                for (String e : h.nft.entries.values()) {
-                    String[] f = e.split(" ");
-                    String src = f.length > 2 && Ip.isAddr(f[2]) ? byContainer.get(Ip.parse(f[2])) : null;
+            Map<Integer, String> where = new java.util.HashMap<>();
+            for (Container c : containers.values()) {
+                byContainer.put(Ip.parse(c.address()), c.name());
+                where.put(Ip.parse(c.address()), c.vm());
+            }
+            for (var e : elements.entrySet()) {
+                String vm = e.getKey();
+                Elements els = e.getValue();
+                for (int i = 0; i < els.size; i++) {
+                    String src = byContainer.get(els.src(i));
                     if (src == null) continue;
-                    switch (f[0]) {
-                        case "flows" -> candidate(byAddr, src, f[4], f[8], f[10]); // consumer . opened . backend . proto . port
-                        case "egress", "masq" -> candidate(byAddr, src, f[4].replaceAll("/\\d+$", ""), f[6], f[8]);
-                        case "host_ports" -> {
-                            for (String vm : List.of(h.name + " underlay", h.name + " gateway")) {
-                                if (addrs.containsKey(vm)) candidates.add(new Probe(src, vm, f[4], Integer.parseInt(f[6])));
-                            }
-                        }
-                        default -> {
-                        }
+                    if (els.kind(i) != HOST_PORTS) {
+                        candidate(byAddr, src, els.dst(i), els.proto(i), els.port(i));
+                        continue;
+                    }
+                    for (String k : List.of(vm + " underlay", vm + " gateway")) {
+                        if (addrs.containsKey(k)) candidates.add(new Probe(src, k, els.proto(i), els.port(i)));
                     }
                 }
             }
+            elements.clear();
+            hostAddrs.clear();
+            net = Network.lazy(names, vm -> {
+                java.util.NavigableMap<String, byte[]> files = tree.host(vm);
+                return files.isEmpty() ? null : evaluated(vm, files);
+            }, where, underlayVm, KEEP);
+            tracer = new Tracer(net, fw);
         }
 
-        private void candidate(Map<Integer, String> byAddr, String src, String addr, String proto, String port) {
-            if (!Ip.isAddr(addr)) return;
-            String key = byAddr.get(Ip.parse(addr));
+        private void candidate(Map<Integer, String> byAddr, String src, int addr, String proto, int port) {
+            String key = byAddr.get(addr);
             if (key == null) {
-                key = addr; // outside the overlay (egress)
-                addrs.put(key, Ip.parse(addr));
+                key = Ip.str(addr); // outside the overlay (egress)
+                addrs.put(key, addr);
             }
-            if (!key.equals(src)) candidates.add(new Probe(src, key, proto, Integer.parseInt(port)));
+            if (!key.equals(src)) candidates.add(new Probe(src, key, proto, port));
         }
 
-        Set<String> hostNames() {
-            return net.allHosts().keySet();
+        /**
+         * Which probes this side delivers (by index; a probe whose source or destination this side lacks is not), traced
+         * from each source's host in turn with the peers' parts queued, then the queued parts peer by peer. The queue is
+         * evaluated whenever it holds {@link #QUEUED} parts (by default), so memory stays bounded whatever the allowlists hold; each
+         * round parses the peers it entered once.
+         */
+        java.util.BitSet record(List<Probe> probes) throws TraceError {
+            Map<String, List<Integer>> bySource = new TreeMap<>();
+            for (int i = 0; i < probes.size(); i++) {
+                Probe p = probes.get(i);
+                Container c = containers.get(p.src());
+                if (c == null || address(p.dst()) == null) continue;
+                bySource.computeIfAbsent(c.vm(), k -> new ArrayList<>()).add(i);
+            }
+            java.util.BitSet delivered = new java.util.BitSet(probes.size());
+            Tracer rec = new Tracer(net, fw);
+            List<Integer> index = new ArrayList<>();
+            List<Tracer.Pending> pending = new ArrayList<>();
+            for (List<Integer> is : bySource.values()) {
+                for (int i : is) {
+                    Probe p = probes.get(i);
+                    index.add(i);
+                    pending.add(rec.record(Ip.parse(containers.get(p.src()).address()), Ip.parse(address(p.dst())), p.proto(), p.port()));
+                }
+                if (rec.queuedCount() >= queued) resolve(rec, index, pending, delivered);
+            }
+            resolve(rec, index, pending, delivered);
+            tracingParses = net.parses();
+            return delivered;
         }
 
-        String text(String path) {
-            byte[] b = files.get(path);
-            return b == null ? "" : new String(b, StandardCharsets.UTF_8);
+        /** Evaluates the queued peer parts, peer by peer, and keeps only the verdicts. */
+        private void resolve(Tracer rec, List<Integer> index, List<Tracer.Pending> pending, java.util.BitSet delivered) throws TraceError {
+            rounds++;
+            Map<String, List<Tracer.Deferred>> byPeer = new TreeMap<>();
+            for (Tracer.Deferred d : rec.queued()) byPeer.computeIfAbsent(underlayVm.getOrDefault(d.peerUnderlay(), ""), k -> new ArrayList<>()).add(d);
+            for (List<Tracer.Deferred> ds : byPeer.values()) for (Tracer.Deferred d : ds) rec.resolve(d);
+            for (int k = 0; k < index.size(); k++) if (pending.get(k).result().delivered()) delivered.set(index.get(k));
+            index.clear();
+            pending.clear();
         }
 
         private static String field(String json, String key) {
@@ -424,16 +761,25 @@ public final class Review {
             return a == null ? null : Ip.str(a);
         }
 
+        /** Whole traces of these probes (a probe whose source or destination this side lacks: none), by source host. */
+        Map<Probe, Tracer.Trace> traces(List<Probe> probes) throws TraceError {
+            net.keep(WITNESS_KEEP);
+            List<Probe> order = new ArrayList<>(probes);
+            order.sort(java.util.Comparator.comparing((Probe p) -> containers.containsKey(p.src()) ? containers.get(p.src()).vm() : "")
+                    .thenComparing(p -> String.valueOf(address(p.dst()))));
+            Map<Probe, Tracer.Trace> out = new java.util.HashMap<>();
+            for (Probe p : order) {
+                Tracer.Trace t = trace(p);
+                if (t != null) out.put(p, t);
+            }
+            return out;
+        }
+
         Tracer.Trace trace(Probe p) throws TraceError {
             Container c = containers.get(p.src());
             String d = address(p.dst());
             if (c == null || d == null) return null;
             return tracer.trace(Ip.parse(c.address()), Ip.parse(d), p.proto(), p.port(), List.of());
-        }
-
-        boolean delivered(Probe p) throws TraceError {
-            Tracer.Trace t = trace(p);
-            return t != null && t.delivered();
         }
 
         /** The relationship (or replicas, VM ports, egress) a flow that this side delivers belongs to. */

@@ -151,6 +151,11 @@ public final class Tracer {
         }
     }
 
+    /** How many peer parts {@link #record} has queued since {@link #queued} last took them. */
+    int queuedCount() {
+        return recording == null ? 0 : recording.size();
+    }
+
     /** The peer parts queued by {@link #record} and not yet resolved; forgets them (the Pendings hold them). */
     List<Deferred> queued() {
         List<Deferred> out = recording == null ? List.of() : List.copyOf(recording.values());
