@@ -173,12 +173,40 @@ final class Host {
         return null;
     }
 
+    /**
+     * The longest-prefix route to {@code a} (of equally long ones, the first listed), as the linear scan over
+     * {@link #routes} gives it, from an index built on first use: a trace looks routes up on every host it
+     * passes, and a host lists a route per peer (a thousand at fleet L).
+     */
     Route route(int a) {
-        Route best = null;
-        for (Route r : routes) {
-            if (r.prefix().contains(a) && (best == null || r.prefix().len() > best.prefix().len())) best = r;
+        Map<Integer, Route>[] byLen = routeIndex();
+        for (int len = 32; len >= 0; len--) {
+            Map<Integer, Route> m = byLen[len];
+            if (m == null) continue;
+            Route r = m.get(a & Ip.mask(len));
+            if (r != null) return r;
         }
-        return best;
+        return null;
+    }
+
+    /** Routes by prefix length, then network; null for a length no route has. Built once the host is parsed. */
+    private Map<Integer, Route>[] routeIndex;
+    private Map<String, Neighbor> neighborIndex;
+    private Map<String, Fdb> fdbIndex;
+
+    @SuppressWarnings("unchecked")
+    private Map<Integer, Route>[] routeIndex() {
+        Map<Integer, Route>[] idx = routeIndex;
+        if (idx == null) {
+            idx = new Map[33];
+            for (Route r : routes) {
+                int len = r.prefix().len();
+                if (idx[len] == null) idx[len] = new java.util.HashMap<>();
+                idx[len].putIfAbsent(r.prefix().addr(), r);
+            }
+            routeIndex = idx;
+        }
+        return idx;
     }
 
     /** The device a packet to {@code a} leaves by, as fib sees it: "" for unreachable, "default" off meshc's routes. */
@@ -189,14 +217,26 @@ final class Host {
         return r.unreachable() ? "" : r.dev();
     }
 
+    /** The first neighbour listed for {@code a} on {@code dev}. */
     Neighbor neighbor(int a, String dev) {
-        for (Neighbor n : neighbors) if (n.addr() == a && n.dev().equals(dev)) return n;
-        return null;
+        Map<String, Neighbor> idx = neighborIndex;
+        if (idx == null) {
+            idx = new java.util.HashMap<>();
+            for (Neighbor n : neighbors) idx.putIfAbsent(n.addr() + " " + n.dev(), n);
+            neighborIndex = idx;
+        }
+        return idx.get(a + " " + dev);
     }
 
+    /** The first FDB entry listed for {@code mac}. */
     Fdb fdb(String mac) {
-        for (Fdb f : fdb) if (f.mac().equals(mac)) return f;
-        return null;
+        Map<String, Fdb> idx = fdbIndex;
+        if (idx == null) {
+            idx = new java.util.HashMap<>();
+            for (Fdb f : fdb) idx.putIfAbsent(f.mac(), f);
+            fdbIndex = idx;
+        }
+        return idx.get(mac);
     }
 
     Container byVeth(String veth) {

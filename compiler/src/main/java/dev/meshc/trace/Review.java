@@ -95,6 +95,13 @@ public final class Review {
 
         /** The files under {@code hosts/VM/} (empty when there are none). */
         java.util.NavigableMap<String, byte[]> host(String vm) throws IOException;
+
+        /** Only those of them a trace under {@code fw} evaluates (what a host is parsed from). */
+        default java.util.NavigableMap<String, byte[]> evaluated(String vm, Tracer.Firewall fw) throws IOException {
+            java.util.NavigableMap<String, byte[]> out = new TreeMap<>();
+            for (var e : host(vm).entrySet()) if (Review.evaluated(e.getKey(), fw)) out.put(e.getKey(), e.getValue());
+            return out;
+        }
     }
 
     /** A tree held in memory (tests, small trees): every file's bytes. */
@@ -120,10 +127,8 @@ public final class Review {
     }
 
     /**
-     * An output tree meshc compile wrote, read host by host when review needs a host: every file but the hidden
-     * ones. A file review does not evaluate (the other firewall's rules, the apps' environment files, scripts) is
-     * held as its SHA-256 only: it is compared with the other tree's, never parsed. Review the result with the same
-     * {@code fw}: under the other, that firewall's rules are a digest.
+     * An output tree meshc compile wrote, read host by host when review needs a host: every file but the hidden ones
+     * (temporary files), or only the files a trace evaluates when a host is parsed.
      */
     public static Tree read(Path dir, Tracer.Firewall fw) throws IOException, TraceError {
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) throw new TraceError(dir.toString(), 0, "no manifest.json: not an output tree of meshc compile");
@@ -144,6 +149,16 @@ public final class Review {
 
             @Override
             public java.util.NavigableMap<String, byte[]> host(String vm) throws IOException {
+                return files(vm, null);
+            }
+
+            @Override
+            public java.util.NavigableMap<String, byte[]> evaluated(String vm, Tracer.Firewall fw) throws IOException {
+                return files(vm, fw);
+            }
+
+            /** The host's files; with {@code fw}, only those it evaluates (the others are not read). */
+            private java.util.NavigableMap<String, byte[]> files(String vm, Tracer.Firewall fw) throws IOException {
                 java.util.NavigableMap<String, byte[]> files = new TreeMap<>();
                 Path d = hostsDir.resolve(vm);
                 if (!Files.isDirectory(d)) return files;
@@ -151,8 +166,7 @@ public final class Review {
                     for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile).sorted()::iterator) {
                         String rel = dir.relativize(p).toString().replace('\\', '/');
                         if (rel.contains("/.")) continue; // temp files
-                        byte[] b = Files.readAllBytes(p);
-                        files.put(rel, evaluated(rel, fw) ? b : digest(b));
+                        if (fw == null || Review.evaluated(rel, fw)) files.put(rel, Files.readAllBytes(p));
                     }
                 }
                 return files;
@@ -166,14 +180,6 @@ public final class Review {
 
     private static boolean evaluated(String path, Tracer.Firewall fw) {
         return EVALUATED.matcher(path).matches() || fw == Tracer.Firewall.IPTABLES && RULES_V4.matcher(path).matches();
-    }
-
-    private static byte[] digest(byte[] b) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every Java runtime has SHA-256
-        }
     }
 
     /** What an nft evaluation reads in place of rules.v4 (a host is parsed for both firewalls; only one is traced). */
@@ -568,11 +574,15 @@ public final class Review {
             this.queued = queued;
         }
 
-        /** The host's files as the evaluator reads them: under nft, the iptables render is not traced (parsing it would double the cost). */
-        private java.util.NavigableMap<String, byte[]> evaluated(String vm, java.util.NavigableMap<String, byte[]> files) {
+        /**
+         * The host's files as the evaluator reads them: under nft, the iptables render is not traced (parsing it would
+         * double the cost), so an empty one stands for it. {@code all}: every file of the host is here (the pass over the
+         * hosts, where a missing rules.v4 is an error as it is for any tree); else only those evaluated are.
+         */
+        private java.util.NavigableMap<String, byte[]> forParsing(String vm, java.util.NavigableMap<String, byte[]> files, boolean all) {
             if (fw != Tracer.Firewall.NFT) return files;
             String v4 = "hosts/" + vm + "/iptables/rules.v4";
-            if (!files.containsKey(v4)) return files;
+            if (all && !files.containsKey(v4)) return files;
             java.util.NavigableMap<String, byte[]> read = new TreeMap<>(files);
             read.put(v4, NO_IPTABLES);
             return read;
@@ -601,7 +611,7 @@ public final class Review {
             }
             if (!hasRuleset(vm, files)) return null;
             names.add(vm);
-            Host h = parsed != null ? parsed : Network.parse(vm, evaluated(vm, files));
+            Host h = parsed != null ? parsed : Network.parse(vm, forParsing(vm, files, true));
             int[] a = new int[1 + h.locals.size()];
             a[0] = h.underlay;
             for (int i = 0; i < h.locals.size(); i++) a[i + 1] = h.locals.get(i).addr();
@@ -691,8 +701,8 @@ public final class Review {
             elements.clear();
             hostAddrs.clear();
             net = Network.lazy(names, vm -> {
-                java.util.NavigableMap<String, byte[]> files = tree.host(vm);
-                return files.isEmpty() ? null : evaluated(vm, files);
+                java.util.NavigableMap<String, byte[]> files = tree.evaluated(vm, fw);
+                return files.isEmpty() ? null : forParsing(vm, files, false);
             }, where, underlayVm, KEEP);
             tracer = new Tracer(net, fw);
         }
