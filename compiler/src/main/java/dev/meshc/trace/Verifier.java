@@ -90,12 +90,16 @@ public final class Verifier {
         Set<String> s = new TreeSet<>(hosts == null ? net.hostNames() : hosts);
         s.retainAll(net.hostNames());
         this.scope = s;
+        this.scopeSet = new HashSet<>(s);
         for (ContainerPlan c : plan.containers().values()) byAddr.put(c.address(), c);
     }
 
     private boolean inScope(String vm) {
-        return scope.contains(vm);
+        return scopeSet.contains(vm);
     }
+
+    /** The scope as a hash set: asked for every flow of every pair. */
+    private final Set<String> scopeSet;
 
     public Report verify() throws TraceError {
         // Checking some hosts: traces end where a flow leaves them (the peer's part is checked when its files are).
@@ -451,23 +455,35 @@ public final class Verifier {
      * address, the only destination conntrack sees there; egress and VM-port elements on the consumer's host.
      */
     private void expect(Flow f, String vm, Map<String, Flow> out) {
-        String s = Ip.str(f.src().address()), d = Ip.str(f.dst());
+        // Only the elements on vm: a key is made only where it would be kept (most flows of a host's pairs need
+        // nothing on it but the backend's element).
         String home = f.src().vm();
-        boolean vip = f.backends().size() != 1 || f.backends().get(0) != f.dst();
+        boolean atHome = vm.equals(home) && inScope(home);
         if (f.pair().contains(" egress:")) {
+            if (!atHome) return;
             Egress e = egressOf(f);
-            if (e == null || !inScope(home)) return;
-            if (e.toVm()) put(out, vm, home, "hostport " + s + " " + f.proto() + " " + f.port(), f);
-            else put(out, vm, home, "egress " + s + " " + e.to() + " " + f.proto() + " " + f.port(), f);
+            if (e == null) return;
+            String s = Ip.str(f.src().address());
+            if (e.toVm()) out.putIfAbsent("hostport " + s + " " + f.proto() + " " + f.port(), f);
+            else out.putIfAbsent("egress " + s + " " + e.to() + " " + f.proto() + " " + f.port(), f);
             return;
         }
-        if (vip && !f.backends().isEmpty() && inScope(home)) put(out, vm, home, "vip " + s + " " + d, f);
+        boolean vip = f.backends().size() != 1 || f.backends().get(0) != f.dst();
+        String s = null, d = null;
+        if (atHome) {
+            s = Ip.str(f.src().address());
+            d = Ip.str(f.dst());
+            if (vip && !f.backends().isEmpty()) out.putIfAbsent("vip " + s + " " + d, f);
+        }
         for (int t : f.backends()) {
-            String ts = Ip.str(t);
+            if (atHome) {
+                out.putIfAbsent("flow " + s + " " + d + " " + Ip.str(t) + " " + f.proto() + " " + f.port(), f);
+                continue; // a backend on another host: its element is that host's
+            }
             ContainerPlan backend = byAddr.get(t);
-            if (inScope(home)) put(out, vm, home, "flow " + s + " " + d + " " + ts + " " + f.proto() + " " + f.port(), f);
-            if (backend != null && !backend.vm().equals(home) && inScope(backend.vm())) {
-                put(out, vm, backend.vm(), "flow " + s + " " + ts + " " + ts + " " + f.proto() + " " + f.port(), f);
+            if (backend != null && backend.vm().equals(vm) && !vm.equals(home) && inScope(vm)) {
+                String ts = Ip.str(t);
+                out.putIfAbsent("flow " + Ip.str(f.src().address()) + " " + ts + " " + ts + " " + f.proto() + " " + f.port(), f);
             }
         }
     }
@@ -478,10 +494,6 @@ public final class Verifier {
             if (f.proto().equals(e.protocol().id()) && f.port() == e.port() && f.pair().startsWith(s.name() + " egress:" + e.name() + " ")) return e;
         }
         return null;
-    }
-
-    private static void put(Map<String, Flow> out, String only, String vm, String k, Flow f) {
-        if (vm.equals(only)) out.putIfAbsent(k, f);
     }
 
     /** A ruleset's data, keyed alike for both firewalls: line -> key, the keys, VIP entry -> chain, chain -> backends, DNAT line -> chain. */
