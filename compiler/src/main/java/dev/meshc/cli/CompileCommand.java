@@ -141,11 +141,41 @@ final class CompileCommand implements Callable<Integer> {
         }
         OutputTree.Result w;
         Compilation.Output o;
+        java.util.Map<String, java.util.Map<String, byte[]>> committed;
         try (OutputTree.Transaction tx = early != null ? early : new OutputTree(out).begin()) {
             Timings.mark("lock+recover");
             dev.meshc.emit.Previous previous = context != null && !full ? tx.previous() : dev.meshc.emit.Previous.NONE;
             Progress progress = Progress.start(common, "rendering hosts", selected.size());
-            o = Compilation.stream(r, selected, tpl, Version.get(), tx, progress::step, previous, context);
+            // The self-check reads the files of the hosts it checks back from OUT: only those this compile rendered
+            // (a file of the operator's beside them is not meshc's to answer for).
+            boolean check = !noVerify && templates == null;
+            java.util.Map<String, java.util.Set<String>> rendered = new java.util.concurrent.ConcurrentHashMap<>();
+            Compilation.Sink sink = !check ? tx : new Compilation.Sink() {
+                @Override
+                public void accept(dev.meshc.render.Artifact a) throws java.io.IOException {
+                    note(a);
+                    tx.accept(a);
+                }
+
+                @Override
+                public void accept(dev.meshc.render.Artifact a, String sha256) throws java.io.IOException {
+                    note(a);
+                    tx.accept(a, sha256);
+                }
+
+                @Override
+                public void carry(String host, int files) throws java.io.IOException {
+                    tx.carry(host, files);
+                }
+
+                private void note(dev.meshc.render.Artifact a) {
+                    String p = a.path();
+                    if (!p.startsWith("hosts/")) return;
+                    int slash = p.indexOf('/', 6);
+                    if (slash > 6) rendered.computeIfAbsent(p.substring(6, slash), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(p);
+                }
+            };
+            o = Compilation.stream(r, selected, tpl, Version.get(), sink, progress::step, previous, context);
             progress.finish();
             Timings.mark("render+stage");
             // The state vouches for these input bytes: the lock as this compile leaves it, and the warnings it printed.
@@ -153,11 +183,14 @@ final class CompileCommand implements Callable<Integer> {
             byte[] state = o.hostState() == null ? null : o.hostState().withInputs(in.fingerprint(context, lockAfter), r.diagnostics(), in.label(), in.lockLabel()).encode();
             w = tx.commit(o.manifest(), state);
             Timings.mark("commit");
+            // The checked hosts' files as committed, read while OUT is still this compile's (once unlocked, another
+            // compile may be rewriting it): what the self-check evaluates is what is on disk, not rendered again.
+            committed = check ? SelfCheck.committed(plan, out, w.written(), rendered) : null;
         }
         if (lockChanged) writeLock(in.lock, LockFile.format(plan.lock()));
         // The write plan is known here: the hosts in o.rendered() were rendered and their files written or found
         // unchanged (w); every other host's files are exactly as the previous compile left them.
-        int verified = noVerify || templates != null ? ExitCode.OK : SelfCheck.verify(r, null, w.written(), null, Main.err()); // rendered again in memory: OUT is another compile's once unlocked
+        int verified = committed == null ? ExitCode.OK : SelfCheck.verifyCommitted(r, committed, w.written(), null, Main.err());
         if (verified != ExitCode.OK) return verified;
         if (!common.quiet && common.format == Reporter.Format.text) {
             Main.err().println("meshc: " + out + ": " + w.written().size() + " written, " + w.unchangedCount()

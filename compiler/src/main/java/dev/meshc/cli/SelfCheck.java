@@ -42,11 +42,39 @@ final class SelfCheck {
     /**
      * Verifies the hosts of {@code written} (paths under OUT), their files rendered again in memory (the same bytes:
      * rendering is deterministic), or read from the tree {@code out} when given (tests: a tree edited as a bug would
-     * write it). compile passes null: once its lock on OUT is released, another compile may be rewriting OUT.
-     * Returns {@link ExitCode#OK} or {@link ExitCode#INTERNAL}.
+     * write it). Returns {@link ExitCode#OK} or {@link ExitCode#INTERNAL}.
      */
     static int verify(Frontend.Result r, Path out, Collection<String> written, Path templates, java.io.PrintWriter err) throws IOException {
-        Plan plan = r.plan().orElseThrow();
+        return verify(r, vm -> out != null && Files.isRegularFile(out.resolve("hosts").resolve(vm).resolve("nftables/meshc.nft")) ? EmittedFiles.read(out, vm) : null,
+                written, templates, err);
+    }
+
+    /**
+     * The hosts a run that wrote {@code written} checks, with their files as OUT holds them: compile reads them
+     * while it still holds OUT's lock (after it, another compile may be rewriting OUT), instead of rendering them
+     * again; a few hosts' files (the largest about 2 MB at fleet L). {@code rendered}: per host, the paths this run
+     * rendered (only those are read: a file beside them that meshc did not write is not evaluated).
+     */
+    static Map<String, Map<String, byte[]>> committed(Plan plan, Path out, Collection<String> written, Map<String, ? extends Collection<String>> rendered)
+            throws IOException {
+        Map<String, Map<String, byte[]>> files = new TreeMap<>();
+        for (String vm : scope(plan, written)) {
+            Map<String, byte[]> own = new TreeMap<>();
+            Collection<String> paths = rendered.get(vm);
+            if (paths != null) for (String p : paths) own.put(p, Files.readAllBytes(out.resolve(p)));
+            files.put(vm, own);
+        }
+        return files;
+    }
+
+    /** As above, with the checked hosts' files as {@link #committed} read them. */
+    static int verifyCommitted(Frontend.Result r, Map<String, Map<String, byte[]>> committed, Collection<String> written, Path templates,
+                               java.io.PrintWriter err) throws IOException {
+        return verify(r, vm -> committed.get(vm), written, templates, err);
+    }
+
+    /** The hosts of {@code written} to check: those with the most files written, at most {@link #HOSTS}. */
+    static List<String> scope(Plan plan, Collection<String> written) {
         Map<String, Integer> changed = new TreeMap<>();
         for (String p : written) {
             if (!p.startsWith("hosts/")) continue;
@@ -54,15 +82,22 @@ final class SelfCheck {
             String vm = slash < 0 ? p.substring(6) : p.substring(6, slash);
             if (plan.vms().containsKey(vm)) changed.merge(vm, 1, Integer::sum);
         }
-        if (changed.isEmpty()) return ExitCode.OK;
-        List<String> scope = mostWritten(changed, HOSTS);
+        return mostWritten(changed, HOSTS);
+    }
+
+    /** {@code given}: a host's files when at hand (null: rendered again in memory). */
+    private static int verify(Frontend.Result r, Network.HostFiles given, Collection<String> written, Path templates, java.io.PrintWriter err) throws IOException {
+        Plan plan = r.plan().orElseThrow();
+        List<String> scope = scope(plan, written);
+        if (scope.isEmpty()) return ExitCode.OK;
         Templates tpl = Main.templates(templates);
         Map<Integer, String> containers = new HashMap<>(), underlays = new HashMap<>();
         for (ContainerPlan c : plan.containers().values()) containers.put(c.address(), c.vm());
         for (VmPlan v : plan.vms().values()) underlays.put(v.vm().underlay(), v.name());
         Network net = Network.lazy(plan.vms().keySet(), vm -> {
-            if (out != null && Files.isRegularFile(out.resolve("hosts").resolve(vm).resolve("nftables/meshc.nft"))) return EmittedFiles.read(out, vm);
-            Map<String, byte[]> files = new TreeMap<>();
+            Map<String, byte[]> files = given.of(vm);
+            if (files != null) return files;
+            files = new TreeMap<>();
             for (Artifact a : Renderers.renderHost(plan, vm, tpl)) files.put(a.path(), a.bytes());
             return files;
         }, containers, underlays, EmittedFiles.KEEP);

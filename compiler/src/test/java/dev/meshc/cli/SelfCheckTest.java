@@ -53,6 +53,41 @@ class SelfCheckTest {
         assertEquals(ExitCode.OK, SelfCheck.verify(r, out, List.of(), null, new PrintWriter(quiet, true)));
     }
 
+    /**
+     * compile checks its hosts' files as committed (read back under OUT's lock), not rendered again: bytes that
+     * differ on disk from what was rendered are what is evaluated; a file beside them that meshc did not write is not.
+     */
+    @Test
+    void compileChecksTheFilesAsCommittedAndOnlyItsOwn(@TempDir Path dir) throws Exception {
+        Path inv = TestSupport.example("fleet");
+        Path out = dir.resolve("out");
+        assertEquals(0, TestSupport.meshc("compile", inv.toString(), "-o", out.toString(), "-q").code());
+        Frontend.Result r = TestSupport.frontend("fleet", TestSupport.read(inv), TestSupport.read(inv.resolveSibling("meshc.lock")));
+        java.util.Map<String, java.util.Set<String>> rendered = new java.util.TreeMap<>();
+        try (var s = Files.walk(out.resolve("hosts/vm1"))) {
+            for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
+                rendered.computeIfAbsent("vm1", k -> new TreeSet<>()).add(out.relativize(p).toString());
+            }
+        }
+        // An operator's own networkd file beside meshc's (it would state a route meshc's ip/ files lack): not read.
+        Path extra = out.resolve("hosts/vm1/systemd-network/99-operator.network");
+        Files.writeString(extra, "[Match]\nName=eth9\n\n[Route]\nDestination=203.0.113.0/24\n");
+        List<String> written = List.of("hosts/vm1/nftables/meshc.nft");
+        var committed = SelfCheck.committed(r.plan().orElseThrow(), out, written, rendered);
+        assertEquals(List.of("vm1"), List.copyOf(committed.keySet()));
+        assertFalse(committed.get("vm1").containsKey("hosts/vm1/systemd-network/99-operator.network"));
+        StringWriter err = new StringWriter();
+        assertEquals(ExitCode.OK, SelfCheck.verifyCommitted(r, committed, written, null, new PrintWriter(err, true)), err.toString());
+        // The same element a renderer bug could write, now in the committed file: evaluated, and found.
+        Path nft = out.resolve("hosts/vm1/nftables/meshc.nft");
+        String element = "      241.2.0.2 . 241.2.0.3 . 241.2.0.3 . tcp . 5432,\n";
+        Files.writeString(nft, Files.readString(nft).replace(element, element + "      241.2.0.2 . 241.2.0.4 . 241.2.0.4 . tcp . 8080,\n"));
+        committed = SelfCheck.committed(r.plan().orElseThrow(), out, written, rendered);
+        err = new StringWriter();
+        assertEquals(ExitCode.INTERNAL, SelfCheck.verifyCommitted(r, committed, written, null, new PrintWriter(err, true)), err.toString());
+        assertTrue(err.toString().contains("unintended: nft: app-1 (241.2.0.2) -> other-1 (241.2.0.4):8080/tcp passes"), err.toString());
+    }
+
     @Test
     void aLargeRunChecksTheHostsWithTheMostFilesWritten() {
         java.util.Map<String, Integer> files = new java.util.TreeMap<>();
