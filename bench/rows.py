@@ -198,7 +198,7 @@ def review_M(results):
     w, r, err = run_timed(["sh", "-c", '"$0" "$@" 1>&2'] + meshc("review", base, head, "-q"), reps=1, expect=6)
     rm(base)
     rm(head)
-    return {"wall": w, "rss_kib": r, "probed": int(re.search(r"([\d,]+) probed", err).group(1).replace(",", ""))}
+    return {"wall": w, "rss_kib": r, "probed": int(re.search(r"([\d,]+) flows probed", err).group(1).replace(",", ""))}
 
 
 @row(Key("churn_L"))  # its own section and targets (report.py, churn.table)
