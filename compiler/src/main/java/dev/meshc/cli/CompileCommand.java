@@ -142,6 +142,7 @@ final class CompileCommand implements Callable<Integer> {
         OutputTree.Result w;
         Compilation.Output o;
         java.util.Map<String, java.util.Map<String, byte[]>> committed;
+        java.io.IOException readBack = null;
         try (OutputTree.Transaction tx = early != null ? early : new OutputTree(out).begin()) {
             Timings.mark("lock+recover");
             dev.meshc.emit.Previous previous = context != null && !full ? tx.previous() : dev.meshc.emit.Previous.NONE;
@@ -185,11 +186,20 @@ final class CompileCommand implements Callable<Integer> {
             Timings.mark("commit");
             // The checked hosts' files as committed, read while OUT is still this compile's (once unlocked, another
             // compile may be rewriting it): what the self-check evaluates is what is on disk, not rendered again.
-            committed = check ? SelfCheck.committed(plan, out, w.written(), rendered) : null;
+            try {
+                committed = check ? SelfCheck.committed(plan, out, w.written(), rendered) : null;
+            } catch (java.io.IOException e) { // OUT is committed: the lock below is still written, then this is reported
+                committed = null;
+                readBack = e;
+            }
         }
         if (lockChanged) writeLock(in.lock, LockFile.format(plan.lock()));
         // The write plan is known here: the hosts in o.rendered() were rendered and their files written or found
         // unchanged (w); every other host's files are exactly as the previous compile left them.
+        if (readBack != null) {
+            Main.err().println("meshc: " + out + " is written, but its files could not be read back to check them: " + readBack.getMessage());
+            return ExitCode.IO;
+        }
         int verified = committed == null ? ExitCode.OK : SelfCheck.verifyCommitted(r, committed, w.written(), null, Main.err());
         if (verified != ExitCode.OK) return verified;
         if (!common.quiet && common.format == Reporter.Format.text) {

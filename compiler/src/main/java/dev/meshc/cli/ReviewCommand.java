@@ -57,7 +57,7 @@ final class ReviewCommand implements Callable<Integer> {
         UsageError.unlessDirectory("HEAD", head, "does not exist");
         Review.Report r;
         try {
-            r = new Review(Review.read(base, fw), Review.read(head, fw), fw).review();
+            r = new Review(Review.read(base), Review.read(head), fw).review();
         } catch (TraceError e) {
             Main.err().println("meshc: cannot review: " + e.getMessage());
             return ExitCode.IO;

@@ -203,8 +203,9 @@ public final class Network {
         if (vm != null && boundary != null && !boundary.contains(vm)) return null; // beyond the hosts checked: not read
         Host h = vm == null ? null : host(vm);
         if (h == null) return null;
-        for (Host.Container c : h.containers.values()) if (c.addr() == addr) return c;
-        return null;
+        Host.Container found = null; // the last of a host's containers with the address, as a network read whole keeps it
+        for (Host.Container c : h.containers.values()) if (c.addr() == addr) found = c;
+        return found;
     }
 
     Host hostOf(Host.Container c) throws TraceError {

@@ -96,6 +96,11 @@ public final class Review {
         /** The files under {@code hosts/VM/} (empty when there are none). */
         java.util.NavigableMap<String, byte[]> host(String vm) throws IOException;
 
+        /** What changes when the tree is rewritten (a compile into it), compared after review to before ("" for a tree in memory). */
+        default String stamp() throws IOException {
+            return "";
+        }
+
         /** Only those of them a trace under {@code fw} evaluates (what a host is parsed from). */
         default java.util.NavigableMap<String, byte[]> evaluated(String vm, Tracer.Firewall fw) throws IOException {
             java.util.NavigableMap<String, byte[]> out = new TreeMap<>();
@@ -130,7 +135,7 @@ public final class Review {
      * An output tree meshc compile wrote, read host by host when review needs a host: every file but the hidden ones
      * (temporary files), or only the files a trace evaluates when a host is parsed.
      */
-    public static Tree read(Path dir, Tracer.Firewall fw) throws IOException, TraceError {
+    public static Tree read(Path dir) throws IOException, TraceError {
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) throw new TraceError(dir.toString(), 0, "no manifest.json: not an output tree of meshc compile");
         Path hostsDir = dir.resolve("hosts");
         if (!Files.isDirectory(hostsDir)) throw new TraceError(dir.toString(), 0, "no hosts/ directory: not an output tree of meshc compile");
@@ -138,7 +143,7 @@ public final class Review {
         try (Stream<Path> s = Files.list(hostsDir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String name = p.getFileName().toString();
-                if (!name.startsWith(".") && Files.isDirectory(p)) hosts.add(name);
+                if (!name.startsWith(".") && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) hosts.add(name);
             }
         }
         return new Tree() {
@@ -150,6 +155,13 @@ public final class Review {
             @Override
             public java.util.NavigableMap<String, byte[]> host(String vm) throws IOException {
                 return files(vm, null);
+            }
+
+            @Override
+            public String stamp() throws IOException {
+                // compile replaces manifest.json last, by a rename: a new file, time and size.
+                var a = Files.readAttributes(dir.resolve("manifest.json"), java.nio.file.attribute.BasicFileAttributes.class);
+                return a.fileKey() + " " + a.lastModifiedTime() + " " + a.size();
             }
 
             @Override
@@ -201,6 +213,8 @@ public final class Review {
     private final Tracer.Firewall fw;
     /** Per host (union of both sides), what applying HEAD rewrites there, before the re-addressed containers are known. */
     private final List<Partial> partials = new ArrayList<>();
+    /** The trees' stamps before they were read: review reads each host more than once, over a minute at fleet M. */
+    private String[] stamps;
 
     /** Two trees held in memory (their files' bytes, by path). */
     public Review(Map<String, byte[]> base, Map<String, byte[]> head, Tracer.Firewall fw) throws TraceError {
@@ -218,12 +232,15 @@ public final class Review {
         this.head = new Side(head, fw, queued);
         Set<String> names = new TreeSet<>();
         try {
+            this.stamps = new String[]{base.stamp(), head.stamp()};
             names.addAll(base.hosts());
             names.addAll(head.hosts());
             // The one pass over both trees: each host's files read once per side, parsed once, for the names and the host's change.
             for (String vm : names) {
                 java.util.NavigableMap<String, byte[]> fb = base.host(vm), fh = head.host(vm);
                 Host hb = this.base.index(vm, fb, null);
+                // BASE's first host that does not parse is the error a tree read whole meets first: nothing else matters then.
+                if (this.base.parseError != null) throw this.base.parseError;
                 // A host whose files are the same on both sides (most, in a review of one change) is parsed once.
                 Host hh = this.head.index(vm, fh, hb != null && same(fb, fh) ? hb : null);
                 Partial p = hostChange(vm, fb, fh, hb, hh);
@@ -232,7 +249,7 @@ public final class Review {
         } catch (IOException e) {
             throw new TraceError("hosts/", 0, "cannot read: " + e.getMessage());
         }
-        if (this.base.names.isEmpty() || this.head.names.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
+        // The errors a side's pass recorded, in the order a tree read whole meets them: BASE's, then HEAD's.
         this.base.names();
         this.head.names();
         dev.meshc.diag.Timings.mark("review: hosts read (" + names.size() + ")");
@@ -265,13 +282,19 @@ public final class Review {
         dev.meshc.diag.Timings.mark("review: both sides traced (" + probes.size() + " probes; BASE " + base.rounds + " rounds, " + base.net.parses()
                 + " parses; HEAD " + head.rounds + " rounds, " + head.net.parses() + " parses)");
         List<Probe> changed = new ArrayList<>();
-        for (int i = 0; i < probes.size(); i++) if (vb.get(i) != vh.get(i)) changed.add(probes.get(i));
+        java.util.BitSet gainedOnes = new java.util.BitSet();
+        for (int i = 0; i < probes.size(); i++) {
+            if (vb.get(i) == vh.get(i)) continue;
+            if (vh.get(i)) gainedOnes.set(changed.size());
+            changed.add(probes.get(i));
+        }
         int probed = probes.size();
         // Each changed flow traced in full on both sides, source host by source host (a few hosts stay parsed).
         Map<Probe, Tracer.Trace> wb = base.traces(changed), wh = head.traces(changed);
         List<FlowChange> gained = new ArrayList<>(), lost = new ArrayList<>();
-        for (Probe p : changed) {
-            boolean h = wh.get(p) != null && wh.get(p).delivered();
+        for (int k = 0; k < changed.size(); k++) {
+            Probe p = changed.get(k);
+            boolean h = gainedOnes.get(k);
             Side where = h ? head : base;
             Flow f = new Flow(where.group(p), p.src(), p.dst(), p.proto(), p.port());
             (h ? gained : lost).add(new FlowChange(f, base.address(p.dst()), head.address(p.dst()), wb.get(p), wh.get(p)));
@@ -291,6 +314,14 @@ public final class Review {
         }
         List<HostChange> hosts = new ArrayList<>();
         for (Partial p : partials) hosts.add(finish(p));
+        try {
+            if (!base.tree.stamp().equals(stamps[0]) || !head.tree.stamp().equals(stamps[1])) {
+                throw new TraceError(!base.tree.stamp().equals(stamps[0]) ? "BASE" : "HEAD", 0,
+                        "was rewritten while review read it (a compile into it?): its hosts were not all read from one tree; review again");
+            }
+        } catch (IOException e) {
+            throw new TraceError("manifest.json", 0, "cannot read: " + e.getMessage());
+        }
         dev.meshc.diag.Timings.mark("review: witnesses and hosts (" + (gained.size() + lost.size()) + " flows changed)");
         return new Report(fw == Tracer.Firewall.NFT ? "nft" : "iptables", gained, lost, added, removed, moved, vips, hosts, probed);
     }
@@ -487,6 +518,8 @@ public final class Review {
      */
     private static final class Elements {
         private int[] v = new int[5 * 64];
+        /** An element's destination as spelt, where that is not how the address prints (leading zeros): by index. */
+        private final Map<Integer, String> spelt = new java.util.HashMap<>();
         int size;
 
         void add(int kind, String src, String addr, String proto, String port, String file) throws TraceError {
@@ -503,6 +536,7 @@ public final class Review {
             v[o] = kind;
             v[o + 1] = Ip.parse(src);
             v[o + 2] = isAddr ? Ip.parse(addr) : 0;
+            if (isAddr && !Ip.str(v[o + 2]).equals(addr)) spelt.put(size, addr);
             v[o + 3] = protoIndex(proto);
             v[o + 4] = n;
             size++;
@@ -518,6 +552,12 @@ public final class Review {
 
         int dst(int i) {
             return v[5 * i + 2];
+        }
+
+        /** The destination as the element spells it. */
+        String raw(int i) {
+            String s = spelt.get(i);
+            return s != null ? s : Ip.str(v[5 * i + 2]);
         }
 
         String proto(int i) {
@@ -547,6 +587,13 @@ public final class Review {
         final Map<String, List<String[]>> rels = new TreeMap<>();
         /** "consumer service -> service:endpoint" -> its VIPs, as "address (relationship)". */
         final Map<String, Set<String>> vips = new TreeMap<>();
+        /** The first host (by name) whose files do not parse: this side's pass stops there. */
+        TraceError parseError;
+        /** The first container file (by path) without a service or address. */
+        private TraceError containerError;
+        private String containerErrorPath;
+        /** An overlay address -> the host whose files hold it (the last by name, as a network read whole has it). */
+        private final Map<Integer, String> where = new java.util.HashMap<>();
         /** What the pass over the hosts gathers, by path (applied in path order, as a tree read whole would be). */
         private final Map<String, Container> found = new TreeMap<>();
         private final Map<String, String> relsText = new TreeMap<>();
@@ -596,47 +643,65 @@ public final class Review {
          * The pass over the hosts: gathers this host's names and elements; returns it parsed (null when it has no
          * ruleset), or {@code parsed} when given (the same files, parsed for the other side).
          */
-        Host index(String vm, java.util.NavigableMap<String, byte[]> files, Host parsed) throws TraceError {
+        Host index(String vm, java.util.NavigableMap<String, byte[]> files, Host parsed) {
+            if (parseError != null) return null;
+            Host h = null;
+            if (hasRuleset(vm, files)) {
+                try {
+                    h = parsed != null ? parsed : Network.parse(vm, forParsing(vm, files, true));
+                    // The allowlists' elements that name a flow from a source address, kept as numbers (at fleet M both trees
+                    // hold a million elements: kept as split text they alone filled a gigabyte).
+                    Elements els = new Elements();
+                    String file = "hosts/" + vm + "/nftables/meshc.nft";
+                    for (String e : h.nft.entries.values()) {
+                        String[] f = e.split(" ");
+                        if (f.length <= 2 || !Ip.isAddr(f[2])) continue;
+                        switch (f[0]) {
+                            case "flows" -> els.add(FLOWS, f[2], f[4], f[8], f[10], file); // consumer . opened . backend . proto . port
+                            case "egress", "masq" -> els.add(EGRESS, f[2], f[4].replaceAll("/\\d+$", ""), f[6], f[8], file);
+                            case "host_ports" -> els.add(HOST_PORTS, f[2], null, f[4], f[6], file);
+                            default -> {
+                            }
+                        }
+                    }
+                    elements.put(vm, els);
+                } catch (TraceError e) {
+                    parseError = e;
+                    return null;
+                }
+                names.add(vm);
+                int[] a = new int[1 + h.locals.size()];
+                a[0] = h.underlay;
+                for (int i = 0; i < h.locals.size(); i++) a[i + 1] = h.locals.get(i).addr();
+                hostAddrs.put(vm, a);
+                for (Host.Container c : h.containers.values()) where.put(c.addr(), vm);
+            }
             for (var e : files.entrySet()) {
                 String p = e.getKey();
                 Matcher m = NETWORK.matcher(p);
                 if (m.matches()) {
                     String json = new String(e.getValue(), StandardCharsets.UTF_8);
                     String svc = field(json, "service"), addr = field(json, "address");
-                    if (svc == null || addr == null || !Ip.isAddr(addr)) throw new TraceError(p, 0, "no service or address");
+                    if (svc == null || addr == null || !Ip.isAddr(addr)) {
+                        if (containerErrorPath == null || p.compareTo(containerErrorPath) < 0) {
+                            containerErrorPath = p;
+                            containerError = new TraceError(p, 0, "no service or address");
+                        }
+                        continue;
+                    }
                     found.put(p, new Container(m.group(2), svc, m.group(1), addr));
                     continue;
                 }
                 if (RELS.matcher(p).matches()) relsText.put(p, new String(e.getValue(), StandardCharsets.UTF_8));
             }
-            if (!hasRuleset(vm, files)) return null;
-            names.add(vm);
-            Host h = parsed != null ? parsed : Network.parse(vm, forParsing(vm, files, true));
-            int[] a = new int[1 + h.locals.size()];
-            a[0] = h.underlay;
-            for (int i = 0; i < h.locals.size(); i++) a[i + 1] = h.locals.get(i).addr();
-            hostAddrs.put(vm, a);
-            // The allowlists' elements that name a flow from a source address, kept as numbers (at fleet M both trees hold a
-            // million elements: kept as split text they alone filled a gigabyte).
-            Elements els = new Elements();
-            String file = "hosts/" + vm + "/nftables/meshc.nft";
-            for (String e : h.nft.entries.values()) {
-                String[] f = e.split(" ");
-                if (f.length <= 2 || !Ip.isAddr(f[2])) continue;
-                switch (f[0]) {
-                    case "flows" -> els.add(FLOWS, f[2], f[4], f[8], f[10], file); // consumer . opened . backend . proto . port
-                    case "egress", "masq" -> els.add(EGRESS, f[2], f[4].replaceAll("/\\d+$", ""), f[6], f[8], file);
-                    case "host_ports" -> els.add(HOST_PORTS, f[2], null, f[4], f[6], file);
-                    default -> {
-                    }
-                }
-            }
-            elements.put(vm, els);
             return h;
         }
 
         /** After the pass: names resolved as a tree read whole resolves them (containers first, then relationships, then the allowlists). */
         void names() throws TraceError {
+            if (parseError != null) throw parseError;
+            if (names.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
+            if (containerError != null) throw containerError;
             for (Container c : found.values()) {
                 containers.put(c.name(), c);
                 addrs.put(c.name(), Ip.parse(c.address()));
@@ -678,11 +743,7 @@ public final class Review {
                 }
             }
             Map<Integer, String> byContainer = new java.util.HashMap<>();
-            Map<Integer, String> where = new java.util.HashMap<>();
-            for (Container c : containers.values()) {
-                byContainer.put(Ip.parse(c.address()), c.name());
-                where.put(Ip.parse(c.address()), c.vm());
-            }
+            for (Container c : containers.values()) byContainer.put(Ip.parse(c.address()), c.name());
             for (var e : elements.entrySet()) {
                 String vm = e.getKey();
                 Elements els = e.getValue();
@@ -690,7 +751,7 @@ public final class Review {
                     String src = byContainer.get(els.src(i));
                     if (src == null) continue;
                     if (els.kind(i) != HOST_PORTS) {
-                        candidate(byAddr, src, els.dst(i), els.proto(i), els.port(i));
+                        candidate(byAddr, src, els.dst(i), els.raw(i), els.proto(i), els.port(i));
                         continue;
                     }
                     for (String k : List.of(vm + " underlay", vm + " gateway")) {
@@ -707,10 +768,10 @@ public final class Review {
             tracer = new Tracer(net, fw);
         }
 
-        private void candidate(Map<Integer, String> byAddr, String src, int addr, String proto, int port) {
+        private void candidate(Map<Integer, String> byAddr, String src, int addr, String raw, String proto, int port) {
             String key = byAddr.get(addr);
             if (key == null) {
-                key = Ip.str(addr); // outside the overlay (egress)
+                key = raw; // outside the overlay (egress), as the element spells it
                 addrs.put(key, addr);
             }
             if (!key.equals(src)) candidates.add(new Probe(src, key, proto, port));

@@ -88,6 +88,21 @@ class SelfCheckTest {
         assertTrue(err.toString().contains("unintended: nft: app-1 (241.2.0.2) -> other-1 (241.2.0.4):8080/tcp passes"), err.toString());
     }
 
+    /** The same through compile itself: an operator's networkd file beside vm1's, and vm1 written again. */
+    @Test
+    void aCompileBesideAnOperatorsFileChecksOnlyMeshcsFiles(@TempDir Path dir) throws Exception {
+        String inv = TestSupport.example("fleet").toString();
+        Path out = dir.resolve("out");
+        assertEquals(0, TestSupport.meshc("compile", inv, "-o", out.toString(), "-q").code());
+        Files.writeString(out.resolve("hosts/vm1/systemd-network/99-operator.network"),
+                "[Match]\nName=meshc-vx\n\n[Route]\nDestination=203.0.113.0/24\nGateway=241.2.0.9\nGatewayOnLink=yes\n");
+        Files.delete(out.resolve("hosts/vm1/ip/routes.batch")); // so that a --full compile writes vm1 and checks it
+        TestSupport.Run c = TestSupport.meshc("compile", inv, "-o", out.toString(), "--full");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.err().contains("1 written"), c.err());
+        assertTrue(Files.exists(out.resolve("hosts/vm1/systemd-network/99-operator.network")), "compile keeps a file it did not write");
+    }
+
     @Test
     void aLargeRunChecksTheHostsWithTheMostFilesWritten() {
         java.util.Map<String, Integer> files = new java.util.TreeMap<>();

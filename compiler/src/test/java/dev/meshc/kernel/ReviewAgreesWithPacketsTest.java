@@ -55,7 +55,7 @@ class ReviewAgreesWithPacketsTest {
             fleet.startVms();
             for (String fw : List.of("nft", "iptables")) {
                 Tracer.Firewall firewall = fw.equals("nft") ? Tracer.Firewall.NFT : Tracer.Firewall.IPTABLES;
-                Review.Report review = new Review(Review.read(work.resolve("base"), firewall), Review.read(work.resolve("head"), firewall), firewall).review();
+                Review.Report review = new Review(Review.read(work.resolve("base")), Review.read(work.resolve("head")), firewall).review();
                 fleet.firewall = fw;
                 Set<String> before = null, after = null;
                 Map<String, String[]> flows = null;

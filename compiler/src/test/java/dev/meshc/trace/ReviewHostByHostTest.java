@@ -69,7 +69,7 @@ class ReviewHostByHostTest {
     void treesReadFromTheirDirectoriesAreReviewedAsInMemory(@TempDir Path dir) throws Exception {
         Path b = write(dir.resolve("base"), base), h = write(dir.resolve("head"), head);
         for (Tracer.Firewall fw : Tracer.Firewall.values()) {
-            Review.Report fromDisk = new Review(Review.read(b, fw), Review.read(h, fw), fw).review();
+            Review.Report fromDisk = new Review(Review.read(b), Review.read(h), fw).review();
             assertEquals(new Review(base, head, fw).review(), fromDisk, fw.toString());
             assertFalse(fromDisk.hosts().isEmpty());
         }

@@ -223,10 +223,10 @@ class ReviewTest {
     void aTreeThatIsNotMeshcsIsRefusedByName() throws Exception {
         var dir = Files.createTempDirectory("meshc-review");
         try {
-            TraceError e = org.junit.jupiter.api.Assertions.assertThrows(TraceError.class, () -> Review.read(dir, Tracer.Firewall.NFT));
+            TraceError e = org.junit.jupiter.api.Assertions.assertThrows(TraceError.class, () -> Review.read(dir));
             assertTrue(e.getMessage().contains("no manifest.json"), e.getMessage());
             Files.writeString(dir.resolve("manifest.json"), "{}");
-            e = org.junit.jupiter.api.Assertions.assertThrows(TraceError.class, () -> Review.read(dir, Tracer.Firewall.NFT));
+            e = org.junit.jupiter.api.Assertions.assertThrows(TraceError.class, () -> Review.read(dir));
             assertTrue(e.getMessage().contains("no hosts/"), e.getMessage());
         } finally {
             Files.walk(dir).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
