@@ -30,10 +30,8 @@ class SelfCheckTest {
 
     @Test
     void aWrittenHostThatReachesTooMuchIsABugWithAWitness(@TempDir Path dir) throws Exception {
-        Path inv = TestSupport.example("fleet");
         Path out = dir.resolve("out");
-        assertEquals(0, TestSupport.meshc("compile", inv.toString(), "-o", out.toString(), "-q").code());
-        Frontend.Result r = TestSupport.frontend("fleet", TestSupport.read(inv), TestSupport.read(inv.resolveSibling("meshc.lock")));
+        Frontend.Result r = compiledFleet(out);
         // What a renderer bug could write: app-1 allowed to other-1, which no relationship allows.
         Path nft = out.resolve("hosts/vm1/nftables/meshc.nft");
         String text = Files.readString(nft);
@@ -59,10 +57,8 @@ class SelfCheckTest {
      */
     @Test
     void compileChecksTheFilesAsCommittedAndOnlyItsOwn(@TempDir Path dir) throws Exception {
-        Path inv = TestSupport.example("fleet");
         Path out = dir.resolve("out");
-        assertEquals(0, TestSupport.meshc("compile", inv.toString(), "-o", out.toString(), "-q").code());
-        Frontend.Result r = TestSupport.frontend("fleet", TestSupport.read(inv), TestSupport.read(inv.resolveSibling("meshc.lock")));
+        Frontend.Result r = compiledFleet(out);
         java.util.Map<String, java.util.Set<String>> rendered = new java.util.TreeMap<>();
         try (var s = Files.walk(out.resolve("hosts/vm1"))) {
             for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
@@ -101,6 +97,13 @@ class SelfCheckTest {
         assertEquals(0, c.code(), c.err());
         assertTrue(c.err().contains("1 written"), c.err());
         assertTrue(Files.exists(out.resolve("hosts/vm1/systemd-network/99-operator.network")), "compile keeps a file it did not write");
+    }
+
+    /** The fleet example compiled into {@code out}, and its front end's result. */
+    private static Frontend.Result compiledFleet(Path out) throws Exception {
+        Path inv = TestSupport.example("fleet");
+        assertEquals(0, TestSupport.meshc("compile", inv.toString(), "-o", out.toString(), "-q").code());
+        return TestSupport.frontend("fleet", TestSupport.read(inv), TestSupport.read(inv.resolveSibling("meshc.lock")));
     }
 
     @Test
