@@ -197,7 +197,8 @@ final class CompileCommand implements Callable<Integer> {
         // The write plan is known here: the hosts in o.rendered() were rendered and their files written or found
         // unchanged (w); every other host's files are exactly as the previous compile left them.
         if (readBack != null) {
-            Main.err().println("meshc: " + out + " is written, but its files could not be read back to check them: " + readBack.getMessage());
+            Main.err().println("meshc: " + out + " is written" + (lockChanged ? " and " + in.lock + " updated" : "")
+                    + ", but its files could not be read back to check them: " + readBack.getMessage());
             return ExitCode.IO;
         }
         int verified = committed == null ? ExitCode.OK : SelfCheck.verifyCommitted(r, committed, w.written(), null, Main.err());

@@ -96,8 +96,13 @@ public final class Review {
         /** The files under {@code hosts/VM/} (empty when there are none). */
         java.util.NavigableMap<String, byte[]> host(String vm) throws IOException;
 
-        /** What changes when the tree is rewritten (a compile into it), compared after review to before ("" for a tree in memory). */
+        /** What changes when the tree is rewritten (a compile into it), now ("" for a tree in memory). */
         default String stamp() throws IOException {
+            return "";
+        }
+
+        /** The same, taken before the tree's hosts were listed. */
+        default String firstStamp() {
             return "";
         }
 
@@ -139,6 +144,7 @@ public final class Review {
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) throw new TraceError(dir.toString(), 0, "no manifest.json: not an output tree of meshc compile");
         Path hostsDir = dir.resolve("hosts");
         if (!Files.isDirectory(hostsDir)) throw new TraceError(dir.toString(), 0, "no hosts/ directory: not an output tree of meshc compile");
+        String first = stamp(dir);
         java.util.SortedSet<String> hosts = new TreeSet<>();
         try (Stream<Path> s = Files.list(hostsDir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
@@ -159,9 +165,12 @@ public final class Review {
 
             @Override
             public String stamp() throws IOException {
-                // compile replaces manifest.json last, by a rename: a new file, time and size.
-                var a = Files.readAttributes(dir.resolve("manifest.json"), java.nio.file.attribute.BasicFileAttributes.class);
-                return a.fileKey() + " " + a.lastModifiedTime() + " " + a.size();
+                return Review.stamp(dir);
+            }
+
+            @Override
+            public String firstStamp() {
+                return first;
             }
 
             @Override
@@ -184,6 +193,16 @@ public final class Review {
                 return files;
             }
         };
+    }
+
+    /**
+     * A directory tree's manifest (compile replaces it by a rename: a new time, mostly a new size), or "busy" while a
+     * compile's journal is there (from its commit until its last rename and removal).
+     */
+    private static String stamp(Path dir) throws IOException {
+        if (Files.exists(dir.resolve(".meshc-journal"))) return "busy"; // emit.OutputTree.JOURNAL (trace does not import emit)
+        var a = Files.readAttributes(dir.resolve("manifest.json"), java.nio.file.attribute.BasicFileAttributes.class);
+        return a.lastModifiedTime() + " " + a.size();
     }
 
     private static final Pattern EVALUATED = Pattern.compile("hosts/[^/]+/(nftables/meshc\\.nft|ip/[^/]+\\.batch|systemd-network/[^/]+\\.network"
@@ -232,7 +251,9 @@ public final class Review {
         this.head = new Side(head, fw, queued);
         Set<String> names = new TreeSet<>();
         try {
-            this.stamps = new String[]{base.stamp(), head.stamp()};
+            this.stamps = new String[]{base.firstStamp(), head.firstStamp()};
+            unchanged(base, stamps[0], "BASE");
+            unchanged(head, stamps[1], "HEAD");
             names.addAll(base.hosts());
             names.addAll(head.hosts());
             // The one pass over both trees: each host's files read once per side, parsed once, for the names and the host's change.
@@ -240,7 +261,7 @@ public final class Review {
                 java.util.NavigableMap<String, byte[]> fb = base.host(vm), fh = head.host(vm);
                 Host hb = this.base.index(vm, fb, null);
                 // BASE's first host that does not parse is the error a tree read whole meets first: nothing else matters then.
-                if (this.base.parseError != null) throw this.base.parseError;
+                if (this.base.parseError != null) throw rethrow(this.base.parseError);
                 // A host whose files are the same on both sides (most, in a review of one change) is parsed once.
                 Host hh = this.head.index(vm, fh, hb != null && same(fb, fh) ? hb : null);
                 Partial p = hostChange(vm, fb, fh, hb, hh);
@@ -256,6 +277,33 @@ public final class Review {
     }
 
     public Report review() throws TraceError {
+        try {
+            Report r = compare();
+            unchanged(base.tree, stamps[0], "BASE");
+            unchanged(head.tree, stamps[1], "HEAD");
+            return r;
+        } catch (TraceError | RuntimeException e) {
+            // A host that vanished or changed under review shows as an error of its own: say why first.
+            unchanged(base.tree, stamps[0], "BASE");
+            unchanged(head.tree, stamps[1], "HEAD");
+            throw e;
+        }
+    }
+
+    /** Refuses a tree whose stamp is not the one it had when its hosts were listed, or that a compile is writing. */
+    private static void unchanged(Tree t, String first, String which) throws TraceError {
+        String now;
+        try {
+            now = t.stamp();
+        } catch (IOException e) {
+            throw new TraceError(which + " manifest.json", 0, "cannot read: " + e.getMessage());
+        }
+        if (first.equals("busy") || !now.equals(first)) {
+            throw new TraceError(which, 0, "was being rewritten while review read it (a compile into it?): review it again once the compile is done");
+        }
+    }
+
+    private Report compare() throws TraceError {
         List<Probe> probes = probes();
         // The two sides share nothing while tracing: BASE on another thread, HEAD on this one.
         java.util.concurrent.CompletableFuture<java.util.BitSet> onBase = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -314,14 +362,6 @@ public final class Review {
         }
         List<HostChange> hosts = new ArrayList<>();
         for (Partial p : partials) hosts.add(finish(p));
-        try {
-            if (!base.tree.stamp().equals(stamps[0]) || !head.tree.stamp().equals(stamps[1])) {
-                throw new TraceError(!base.tree.stamp().equals(stamps[0]) ? "BASE" : "HEAD", 0,
-                        "was rewritten while review read it (a compile into it?): its hosts were not all read from one tree; review again");
-            }
-        } catch (IOException e) {
-            throw new TraceError("manifest.json", 0, "cannot read: " + e.getMessage());
-        }
         dev.meshc.diag.Timings.mark("review: witnesses and hosts (" + (gained.size() + lost.size()) + " flows changed)");
         return new Report(fw == Tracer.Firewall.NFT ? "nft" : "iptables", gained, lost, added, removed, moved, vips, hosts, probed);
     }
@@ -370,6 +410,12 @@ public final class Review {
         }
         if (reasons.isEmpty()) reasons.add(Disruption.HITLESS.label + ": rewritten without a change the kernel sees (nft -f and iptables-restore replace meshc's rules in one transaction)");
         return new HostChange(p.host(), p.files(), worst, reasons, p.settings());
+    }
+
+    /** A recorded error, thrown as it was raised. */
+    private static TraceError rethrow(Exception e) {
+        if (e instanceof RuntimeException r) throw r;
+        return (TraceError) e;
     }
 
     /** Whether two hosts' files are the same paths with the same bytes. */
@@ -587,8 +633,11 @@ public final class Review {
         final Map<String, List<String[]>> rels = new TreeMap<>();
         /** "consumer service -> service:endpoint" -> its VIPs, as "address (relationship)". */
         final Map<String, Set<String>> vips = new TreeMap<>();
-        /** The first host (by name) whose files do not parse: this side's pass stops there. */
-        TraceError parseError;
+        /**
+         * The first host (by name) whose files do not parse (a TraceError, or what a parser throws on an input its
+         * patterns let through, as a tree read whole would throw it): this side's pass stops there.
+         */
+        Exception parseError;
         /** The first container file (by path) without a service or address. */
         private TraceError containerError;
         private String containerErrorPath;
@@ -665,7 +714,7 @@ public final class Review {
                         }
                     }
                     elements.put(vm, els);
-                } catch (TraceError e) {
+                } catch (TraceError | RuntimeException e) {
                     parseError = e;
                     return null;
                 }
@@ -699,7 +748,7 @@ public final class Review {
 
         /** After the pass: names resolved as a tree read whole resolves them (containers first, then relationships, then the allowlists). */
         void names() throws TraceError {
-            if (parseError != null) throw parseError;
+            if (parseError != null) throw rethrow(parseError);
             if (names.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
             if (containerError != null) throw containerError;
             for (Container c : found.values()) {

@@ -89,6 +89,9 @@ class ReviewEquivalenceTest {
         out.add(new Object[]{"hosts that do not parse on both sides", edit(g, t -> t.put("hosts/vm3/ip/routes.batch", "route add nonsense\n".getBytes(StandardCharsets.UTF_8))),
                 edit(g, t -> t.put("hosts/vm1/ip/routes.batch", "route add nonsense\n".getBytes(StandardCharsets.UTF_8)))});
         out.add(new Object[]{"no iptables render", g, edit(g, t -> t.remove("hosts/vm2/iptables/rules.v4"))});
+        // HEAD's first host fails in a parser on what its pattern let through (not a TraceError); BASE's later host does not parse.
+        out.add(new Object[]{"a parser's own exception on HEAD, a parse error on BASE", edit(g, t -> t.put("hosts/vm3/ip/routes.batch", "route add nonsense\n".getBytes(StandardCharsets.UTF_8))),
+                edit(g, t -> t.put("hosts/vm1/ip/routes.batch", "route replace 999.0.0.0/8 dev eth0 scope link\n".getBytes(StandardCharsets.UTF_8)))});
         return out;
     }
 

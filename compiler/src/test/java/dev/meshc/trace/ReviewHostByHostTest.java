@@ -75,6 +75,19 @@ class ReviewHostByHostTest {
         }
     }
 
+    /** Review reads each host more than once: a tree a compile rewrites meanwhile, or is writing, is refused. */
+    @Test
+    void aTreeRewrittenWhileReviewReadsItIsRefused(@TempDir Path dir) throws Exception {
+        Path b = write(dir.resolve("base"), base), h = write(dir.resolve("head"), head);
+        Review r = new Review(Review.read(b), Review.read(h), Tracer.Firewall.NFT);
+        Files.writeString(h.resolve("manifest.json"), Files.readString(h.resolve("manifest.json")) + "\n"); // a compile's rename
+        TraceError e = org.junit.jupiter.api.Assertions.assertThrows(TraceError.class, r::review);
+        assertTrue(e.getMessage().startsWith("HEAD: was being rewritten while review read it"), e.getMessage());
+        Files.writeString(b.resolve(".meshc-journal"), "a compile between its commit and its last rename\n");
+        e = org.junit.jupiter.api.Assertions.assertThrows(TraceError.class, () -> new Review(Review.read(b), Review.read(h), Tracer.Firewall.NFT));
+        assertTrue(e.getMessage().startsWith("BASE: was being rewritten"), e.getMessage());
+    }
+
     private static Path write(Path root, Map<String, byte[]> files) throws Exception {
         for (var e : files.entrySet()) {
             Path p = root.resolve(e.getKey());
