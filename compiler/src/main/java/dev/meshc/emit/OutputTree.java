@@ -107,8 +107,12 @@ public final class OutputTree {
             return;
         }
         if (!Files.isDirectory(out)) throw new NotOwned(out + " exists and is not a directory");
-        if (Files.exists(out.resolve(JOURNAL)) || Manifest.isMeshc(out)) return;
+        // Another compile may commit into OUT meanwhile (this check runs before the lock): its manifest appears
+        // whole, by a rename. So a manifest is judged once it is seen to exist, and a directory that looks foreign
+        // is looked at again for a manifest or journal that a commit put there while it was listed.
+        if (Files.exists(out.resolve(JOURNAL))) return;
         if (Files.exists(out.resolve(Manifest.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (Manifest.isMeshc(out) || Files.exists(out.resolve(JOURNAL))) return;
             throw new NotOwned(out + " holds a " + Manifest.PATH + " that meshc did not write; choose an empty"
                     + " directory or one meshc wrote before");
         }
@@ -119,7 +123,7 @@ public final class OutputTree {
                 if (!name.startsWith(".") && !name.equals("lost+found")) foreign.add(name); // a file system of its own
             }
         }
-        if (!foreign.isEmpty()) {
+        if (!foreign.isEmpty() && !Files.exists(out.resolve(JOURNAL)) && !Manifest.isMeshc(out)) {
             foreign.sort(null);
             String shown = String.join(", ", foreign.subList(0, Math.min(5, foreign.size()))) + (foreign.size() > 5 ? ", ..." : "");
             throw new NotOwned(out + " is not empty (" + shown + ") and holds no manifest meshc wrote; choose an empty"
