@@ -662,7 +662,6 @@ public final class Review {
         private static final Pattern NETWORK = Pattern.compile("hosts/([^/]+)/containers/([^/]+)/network\\.json");
         private static final Pattern RELS = Pattern.compile("hosts/([^/]+)/containers/([^/]+)/relationships\\.json");
         private static final Pattern REL = Pattern.compile("\"([^\"]+)\": \\[|\\{([^{}]*)\\}");
-        private static final Pattern NFT = Pattern.compile("hosts/[^/]+/nftables/meshc\\.nft");
 
         Side(Tree tree, Tracer.Firewall fw, int queued) {
             this.tree = tree;
