@@ -62,7 +62,7 @@ public final class Network {
         }
         if (n.names.isEmpty()) throw new TraceError("hosts/", 0, "no host has nftables/meshc.nft");
         for (String vm : n.names) {
-            Host h = load(vm, files.subMap("hosts/" + vm + "/", true, "hosts/" + vm + "/" + Character.MAX_VALUE, false));
+            Host h = parse(vm, files.subMap("hosts/" + vm + "/", true, "hosts/" + vm + "/" + Character.MAX_VALUE, false));
             n.loaded.put(vm, h);
             n.byUnderlay.put(h.underlay, h);
             for (Host.Container c : h.containers.values()) n.byAddr.put(c.addr(), c);
@@ -129,7 +129,7 @@ public final class Network {
         }
         long t1 = System.nanoTime();
         if (files == null || files.isEmpty()) throw new TraceError("hosts/" + vm + "/", 0, "missing");
-        h = load(vm, files instanceof java.util.NavigableMap<String, byte[]> nm ? nm : new TreeMap<>(files));
+        h = parse(vm, files instanceof java.util.NavigableMap<String, byte[]> nm ? nm : new TreeMap<>(files));
         sourceNanos += t1 - t0;
         parseNanos += System.nanoTime() - t1;
         parses++;
@@ -159,12 +159,8 @@ public final class Network {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    /** One host parsed from its own files (paths relative to the tree), outside any network: review's pass over the hosts. */
+    /** One host parsed from its own files (paths relative to the tree); also outside any network (review's pass over the hosts). */
     static Host parse(String vm, java.util.NavigableMap<String, byte[]> own) throws TraceError {
-        return load(vm, own);
-    }
-
-    private static Host load(String vm, java.util.NavigableMap<String, byte[]> own) throws TraceError {
         Host h = new Host(vm);
         h.nft = NftParser.parse(h.dir + "nftables/meshc.nft", text(own, h.dir + "nftables/meshc.nft", true));
         h.ipt = IptParser.parse(h.dir + "iptables/rules.v4", text(own, h.dir + "iptables/rules.v4", true));
