@@ -2,6 +2,7 @@ package dev.meshc.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meshc.TestSupport;
@@ -125,5 +126,37 @@ class VerifyHostByHostTest {
             }
         }
         assertTrue(deferred >= 30, deferred + " of " + compared + " traces entered a peer"); // the rest end where they start
+    }
+
+    @Test
+    void theNextHostIsReadAheadOnASecondThreadAndFailsOnlyWhenAskedFor() throws Exception {
+        String yaml = fleet();
+        Plan plan = TestSupport.frontend("fleet-66", yaml, null).plan().orElseThrow();
+        java.util.NavigableMap<String, byte[]> files = new TreeMap<>(TestSupport.compile("fleet-66", yaml, null));
+        String broken = "hosts/vm-00002/nftables/meshc.nft";
+        files.put(broken, (new String(files.get(broken), StandardCharsets.UTF_8) + "bogus statement\n").getBytes(StandardCharsets.UTF_8));
+        TraceError whole = assertThrows(TraceError.class, () -> Network.of(files));
+        Map<String, String> readOn = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Integer, String> containers = new HashMap<>(), underlays = new HashMap<>();
+        for (ContainerPlan c : plan.containers().values()) containers.put(c.address(), c.vm());
+        for (VmPlan v : plan.vms().values()) underlays.put(v.vm().underlay(), v.name());
+        Network net = Network.lazy(plan.vms().keySet(), vm -> {
+            readOn.put(vm, Thread.currentThread().getName());
+            return files.subMap("hosts/" + vm + "/", true, "hosts/" + vm + "/" + Character.MAX_VALUE, false);
+        }, containers, underlays, KEEP);
+        net.readAheadIn(List.of("vm-00000", "vm-00001", "vm-00002", "vm-00003"));
+        String main = Thread.currentThread().getName();
+        Host h0 = net.host("vm-00000");
+        assertEquals(main, readOn.get("vm-00000"));
+        Host h1 = net.host("vm-00001");
+        assertEquals("meshc-read-ahead", readOn.get("vm-00001")); // read while vm-00000 was worked on
+        assertEquals(Network.of(new TreeMap<>(files.subMap("hosts/vm-00001/", true, "hosts/vm-00001/~", false))).host("vm-00001").ipt.entries,
+                h1.ipt.entries);
+        // The broken host was read ahead too, but its error is thrown when it is asked for, as without reading ahead.
+        TraceError e = assertThrows(TraceError.class, () -> net.host("vm-00002"));
+        assertEquals(whole.getMessage(), e.getMessage());
+        assertEquals("vm-00003", net.host("vm-00003").name);
+        assertEquals(3, net.parses()); // the failed host is not counted, nor kept
+        assertEquals("vm-00000", h0.name);
     }
 }
