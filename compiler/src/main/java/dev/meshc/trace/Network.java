@@ -184,6 +184,11 @@ public final class Network {
         for (int i = 0; i < ahead.size(); i++) aheadOrder.putIfAbsent(ahead.get(i), i);
     }
 
+    /** The order hosts are read ahead in (null: none). */
+    List<String> readingAhead() {
+        return ahead;
+    }
+
     /** After {@code vm} was asked for: starts reading the next host of the order after it, if none is being read. */
     private void readAhead(String vm) {
         if (ahead == null || aheadTask != null) return;
