@@ -97,7 +97,7 @@ public final class OutputTree {
     /**
      * Refuses an output directory that is not meshc's, before anything is written into it: OUT must be
      * missing, empty apart from dot-files (and a mount point's {@code lost+found}), hold a manifest meshc
-     * wrote ({@code "generator": "meshc"}), or hold the journal of a first write a kill interrupted. Anything else ({@code -o /}, {@code -o .}
+     * wrote ({@code "generator": "meshc"}), or hold the journal or dirty mark of a write in progress or a kill interrupted. Anything else ({@code -o /}, {@code -o .}
      * in a repository, a symlink to {@code /etc}, a web app's {@code manifest.json}) would get meshc's
      * {@code hosts/}, {@code ansible/} and {@code manifest.json} mixed into files it must never touch.
      */
@@ -110,9 +110,11 @@ public final class OutputTree {
         // Another compile may commit into OUT meanwhile (this check runs before the lock): its manifest appears
         // whole, by a rename. So a manifest is judged once it is seen to exist, and a directory that looks foreign
         // is looked at again for a manifest or journal that a commit put there while it was listed.
-        if (Files.exists(out.resolve(JOURNAL))) return;
+        // A write in progress marks OUT before it puts anything there: a first write into OUT that already held
+        // dot-files stages beside the targets and writes DIRTY first; a commit writes its journal first.
+        if (writing(out)) return;
         if (Files.exists(out.resolve(Manifest.PATH), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            if (Manifest.isMeshc(out) || Files.exists(out.resolve(JOURNAL))) return;
+            if (Manifest.isMeshc(out) || writing(out)) return;
             throw new NotOwned(out + " holds a " + Manifest.PATH + " that meshc did not write; choose an empty"
                     + " directory or one meshc wrote before");
         }
@@ -123,12 +125,17 @@ public final class OutputTree {
                 if (!name.startsWith(".") && !name.equals("lost+found")) foreign.add(name); // a file system of its own
             }
         }
-        if (!foreign.isEmpty() && !Files.exists(out.resolve(JOURNAL)) && !Manifest.isMeshc(out)) {
+        if (!foreign.isEmpty() && !writing(out) && !Manifest.isMeshc(out)) {
             foreign.sort(null);
             String shown = String.join(", ", foreign.subList(0, Math.min(5, foreign.size()))) + (foreign.size() > 5 ? ", ..." : "");
             throw new NotOwned(out + " is not empty (" + shown + ") and holds no manifest meshc wrote; choose an empty"
                     + " directory or one meshc wrote before");
         }
+    }
+
+    /** OUT holds a write of meshc's in progress, or one a kill interrupted (recovered under the lock). */
+    private static boolean writing(Path out) {
+        return Files.exists(out.resolve(JOURNAL)) || Files.exists(out.resolve(DIRTY));
     }
 
     /** The output directory is not one meshc may write into; nothing was written. */

@@ -224,6 +224,38 @@ class OutputTreeTest {
         }
     }
 
+    /**
+     * A first write into an OUT that holds only dot-files (a {@code .gitkeep}) stages beside its targets, so
+     * {@code hosts/} appears before any manifest or journal: another compile's check, which runs before the lock,
+     * took that for a foreign directory. The write marks OUT dirty before it stages anything; the check trusts the
+     * mark, and a kill's leftovers are recovered under the lock by the next write, as for a tree meshc wrote.
+     */
+    @Test
+    void aFirstWriteInProgressBesideDotFilesIsMeshcs(@TempDir Path dir) throws Exception {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Files.writeString(out.resolve(".gitkeep"), "");
+        OutputTree t = new OutputTree(out);
+        try (OutputTree.Transaction tx = t.begin()) {
+            tx.stage(text("hosts/a/x", "1\n"));
+            assertTrue(Files.isDirectory(out.resolve("hosts")), "staged beside its target, not in a stage directory");
+            assertFalse(Files.exists(out.resolve("manifest.json")));
+            OutputTree.checkOwnership(out); // another compile's check, meanwhile: not refused
+        } // closed without a commit: discarded
+        assertEquals(List.of("", ".gitkeep", OutputTree.LOCK), listing(out));
+        // What a kill at that moment leaves: the mark, a temp file, the directories made for it.
+        Files.createDirectories(out.resolve("hosts/a"));
+        Files.writeString(out.resolve("hosts/a/.x" + OutputTree.TEMP_SUFFIX), "1\n");
+        Files.writeString(out.resolve(OutputTree.DIRTY), "");
+        OutputTree.checkOwnership(out);
+        write(new OutputTree(out), tree("hosts/b/y", "2\n"));
+        assertEquals(List.of("", ".gitkeep", OutputTree.LOCK, "hosts", "hosts/b", "hosts/b/y", "manifest.json"), listing(out));
+        // Without the mark, the same leftovers are a directory meshc does not know as its own.
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Files.createDirectories(other.resolve("hosts/a"));
+        Files.writeString(other.resolve("hosts/a/.x" + OutputTree.TEMP_SUFFIX), "1\n");
+        org.junit.jupiter.api.Assertions.assertThrows(OutputTree.NotOwned.class, () -> OutputTree.checkOwnership(other));
+    }
+
     @Test
     void refusesPathsOutsideTheTree(@TempDir Path out) {
         for (String bad : List.of("../x", "/etc/x", "a/../../x", "a//b", "")) assertFalse(OutputTree.isSafeRelative(bad), bad);
