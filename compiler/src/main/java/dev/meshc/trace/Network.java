@@ -174,7 +174,7 @@ public final class Network {
      * same as when the host is first asked for, and so is what fails: an error reading ahead is thrown when (and only
      * if) that host is asked for. {@code null} or an empty list: no reading ahead.
      */
-    void readAheadIn(List<String> order) {
+    void readAheadIn(java.util.Collection<String> order) {
         if (source == null) return;
         if (aheadTask != null) aheadTask.cancel(true); // a host of the previous order that was not asked for: not kept
         aheadVm = null;

@@ -841,7 +841,7 @@ public final class Review {
             }
             java.util.BitSet delivered = new java.util.BitSet(probes.size());
             Tracer rec = new Tracer(net, fw);
-            net.readAheadIn(List.copyOf(bySource.keySet()));
+            net.readAheadIn(bySource.keySet());
             List<Integer> index = new ArrayList<>();
             List<Tracer.Pending> pending = new ArrayList<>();
             for (List<Integer> is : bySource.values()) {
@@ -863,7 +863,7 @@ public final class Review {
             Map<String, List<Tracer.Deferred>> byPeer = new TreeMap<>();
             for (Tracer.Deferred d : rec.queued()) byPeer.computeIfAbsent(underlayVm.getOrDefault(d.peerUnderlay(), ""), k -> new ArrayList<>()).add(d);
             List<String> sources = net.readingAhead();
-            net.readAheadIn(List.copyOf(byPeer.keySet()));
+            net.readAheadIn(byPeer.keySet());
             for (List<Tracer.Deferred> ds : byPeer.values()) for (Tracer.Deferred d : ds) rec.resolve(d);
             net.readAheadIn(sources); // back to the sources' order (a round ends mid-way through it)
             for (int k = 0; k < index.size(); k++) if (pending.get(k).result().delivered()) delivered.set(index.get(k));

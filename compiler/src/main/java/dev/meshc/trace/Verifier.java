@@ -177,7 +177,7 @@ public final class Verifier {
         long t1 = System.nanoTime();
         dev.meshc.diag.Timings.part("verify: the plan's flows and ports", t1 - t0);
         // Pass 1: each host in scope once (the next one read while this one is checked).
-        net.readAheadIn(List.copyOf(scope));
+        net.readAheadIn(scope);
         long[] partNanos = new long[5];
         for (String vm : scope) {
             long p0 = System.nanoTime();
@@ -292,7 +292,7 @@ public final class Verifier {
         pass2.addAll(waiting.keySet());
         Map<String, List<Probe>> probesOn = new HashMap<>();
         int probes = 0;
-        net.readAheadIn(List.copyOf(pass2));
+        net.readAheadIn(pass2);
         for (String vm : pass2) {
             resolve(rec, waiting.remove(vm));
             if (!scope.contains(vm)) continue;
